@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs what Postern's demo and test suite need, skipping whatever is already there.
+# Safe to run again and again: every step checks before it installs.
+#
+# Why each piece:
+#   dovecot-imapd/pop3d  the real mail server the tests and the demo talk to
+#   chromium + driver    the real browser for wasm-bindgen tests and end-to-end tests
+#   openssl              makes the self-signed certificates of the test servers
+#   wasm32 target        the browser half of Postern is Rust compiled to WebAssembly
+#   wasm-bindgen-cli     must be exactly the version Cargo.lock pins, or bindings mismatch
+#   wasm-pack            builds the page bundle and runs the in-browser tests
+#   binaryen (npm)       a wasm-opt new enough for wasm-bindgen 0.2.13x; Debian's 108
+#                        silently corrupts its output, so ours goes first on PATH
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+tools="${POSTERN_TOOLS:-$HOME/.cache/postern-tools}"
+mkdir -p "$tools"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+need_apt=()
+command -v dovecot >/dev/null || need_apt+=(dovecot-imapd dovecot-pop3d)
+[ -x /usr/lib/dovecot/pop3 ] || need_apt+=(dovecot-pop3d)
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
+command -v openssl >/dev/null || need_apt+=(openssl)
+command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "apt: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  # Dovecot's package starts a system instance we don't use; keep it from starting.
+  DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  $SUDO systemctl disable --now dovecot >/dev/null 2>&1 || true
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "rustup: wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# The wasm-bindgen CLI must match the library version in Cargo.lock exactly.
+wb_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' "$here/Cargo.lock")
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]; then
+  log "cargo install wasm-bindgen-cli $wb_version (about 12 minutes cold)"
+  # Not --locked: one locked dependency of the CLI is no longer on the registry.
+  cargo install wasm-bindgen-cli --version "$wb_version" --force
+fi
+
+if ! command -v wasm-pack >/dev/null; then
+  log "cargo install wasm-pack (about 7 minutes cold)"
+  cargo install wasm-pack
+fi
+
+if [ ! -x "$tools/node_modules/.bin/wasm-opt" ]; then
+  log "npm: binaryen@132"
+  npm install --prefix "$tools" --no-audit --no-fund --silent binaryen@132
+fi

@@ -1,0 +1,13 @@
+//! Postern's protocol core, shared by the server (native) and the browser (wasm32).
+//!
+//! Everything here is sans-IO: no sockets, no clocks, no async runtime. Callers feed
+//! bytes or values in and get values or bytes out, so the same code runs in the axum
+//! server, in the browser, and in deterministic tests.
+//!
+//! Modules:
+//! - [`tunnel`]: the wire contract of the `/tunnel` WebSocket: the handshake both ends
+//!   exchange, the error codes, the close reasons, and the upstream listing the login
+//!   page reads. One definition, used by both ends, so they cannot drift apart.
+#![forbid(unsafe_code)]
+
+pub mod tunnel;

@@ -1,0 +1,41 @@
+//! Typed shortcuts over web-sys for building the page without HTML strings (and so
+//! without any chance of markup injection through text).
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Document, Element};
+
+pub fn document() -> Document {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .expect("Postern runs in a page with a document")
+}
+
+/// Creates `<tag>` with the given attributes.
+pub fn element(tag: &str, attributes: &[(&str, &str)]) -> Result<Element, JsValue> {
+    let element = document().create_element(tag)?;
+    for (name, value) in attributes {
+        element.set_attribute(name, value)?;
+    }
+    Ok(element)
+}
+
+/// Creates `<tag>` with attributes and plain text content.
+pub fn text_element(
+    tag: &str,
+    attributes: &[(&str, &str)],
+    text: &str,
+) -> Result<Element, JsValue> {
+    let element = element(tag, attributes)?;
+    element.set_text_content(Some(text));
+    Ok(element)
+}
+
+/// The element with this id, as the type the page was built with.
+pub fn by_id<T: JsCast>(id: &str) -> Result<T, JsValue> {
+    document()
+        .get_element_by_id(id)
+        .ok_or_else(|| JsValue::from_str(&format!("#{id} is missing")))?
+        .dyn_into::<T>()
+        .map_err(|_| JsValue::from_str(&format!("#{id} has an unexpected type")))
+}

@@ -1,0 +1,21 @@
+//! Postern in the browser.
+//!
+//! Map of the modules:
+//! - [`tunnel`]: one mail session over the server's `/tunnel` WebSocket: the JSON
+//!   handshake from `postern_shared::tunnel`, then raw protocol bytes;
+//! - `dom`: a few typed helpers over web-sys for building the page;
+//! - `login`: the login form: upstream choice (from `/api/upstreams`), protocol, user.
+//!
+//! `start` runs when the module loads and mounts the page into `#app`.
+#![forbid(unsafe_code)]
+
+mod dom;
+mod login;
+pub mod tunnel;
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(start)]
+pub fn start() -> Result<(), JsValue> {
+    login::mount()
+}
