@@ -1,1 +1,48 @@
-//! Test support.
+//! Test support for Postern's integration and end-to-end tests.
+//!
+//! Everything here is a real part, started for one test and stopped when it is dropped:
+//! - [`dovecot`]: a Dovecot (IMAP, IMAPS, POP3, POP3S, STARTTLS) on free loopback
+//!   ports, in a temp directory, with test users and SPECIAL-USE folders;
+//! - [`corpus`]: realistic messages (encodings, multiparts, attachments, threads) and
+//!   the Maildir writer that seeds them in milliseconds;
+//! - [`certs`]: a throwaway CA and server certificate for the mail server's TLS;
+//! - [`server`]: a `postern-server` process with a generated config;
+//! - [`client`]: a native WebSocket client speaking the tunnel contract.
+//!
+//! Each test gets its own instances, so tests run in parallel without sharing state.
+
+pub mod certs;
+pub mod client;
+pub mod corpus;
+pub mod dovecot;
+pub mod server;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("the kernel hands out a free loopback port")
+}
+
+/// The cargo target directory of the build that produced this test binary
+/// (`target/<profile>`), where `postern-server` is built too.
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    let mut dir = exe.parent().expect("the test binary is in a directory").to_path_buf();
+    if dir.ends_with("deps") || dir.ends_with("examples") {
+        dir.pop();
+    }
+    dir
+}
+
+/// The repository's top directory.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ lives in the repository")
+        .to_path_buf()
+}

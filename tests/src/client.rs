@@ -1,0 +1,181 @@
+//! A native client of the tunnel contract, for tests and benchmarks.
+
+use futures_util::{SinkExt, StreamExt};
+use postern_shared::tunnel::{ErrorCode, Protocol, TunnelReply, TunnelRequest};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Bytes, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub type WebSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Opens the WebSocket, optionally with an `Origin` header as a browser would send.
+pub async fn connect(url: &str, origin: Option<&str>) -> anyhow::Result<WebSocket> {
+    let mut request = url.into_client_request()?;
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("Origin", HeaderValue::from_str(origin)?);
+    }
+    let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+    Ok(ws)
+}
+
+/// Reads the server's JSON reply to the handshake.
+pub async fn read_reply(ws: &mut WebSocket) -> anyhow::Result<TunnelReply> {
+    match ws.next().await {
+        Some(Ok(Message::Text(text))) => Ok(TunnelReply::from_json(text.as_str())?),
+        other => anyhow::bail!("expected the JSON reply, got {other:?}"),
+    }
+}
+
+/// Reads until the server closes; returns its close frame.
+pub async fn read_close(ws: &mut WebSocket) -> Option<CloseFrame> {
+    while let Some(message) = ws.next().await {
+        match message {
+            Ok(Message::Close(frame)) => return frame,
+            Ok(_) => continue,
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// An open tunnel with a read buffer for line-oriented protocols.
+pub struct Tunnel {
+    pub ws: WebSocket,
+    buffer: Vec<u8>,
+    /// Set once the server closed the tunnel.
+    pub close: Option<CloseFrame>,
+}
+
+/// A refused tunnel: the code from the reply and the close frame that followed.
+#[derive(Debug)]
+pub struct Refused {
+    pub code: ErrorCode,
+    pub message: String,
+    pub close: Option<CloseFrame>,
+}
+
+impl Tunnel {
+    /// Connects and completes the handshake, from the server's own origin.
+    pub async fn open(url: &str, upstream: &str, protocol: Protocol) -> anyhow::Result<Tunnel> {
+        match Tunnel::try_open(url, None, upstream, protocol).await? {
+            Ok(tunnel) => Ok(tunnel),
+            Err(refused) => anyhow::bail!("tunnel refused: {refused:?}"),
+        }
+    }
+
+    pub async fn try_open(
+        url: &str,
+        origin: Option<&str>,
+        upstream: &str,
+        protocol: Protocol,
+    ) -> anyhow::Result<Result<Tunnel, Refused>> {
+        let mut ws = connect(url, origin).await?;
+        let request = TunnelRequest {
+            upstream: upstream.to_owned(),
+            protocol,
+        };
+        ws.send(Message::text(request.to_json())).await?;
+        match read_reply(&mut ws).await? {
+            TunnelReply::Accepted { .. } => Ok(Ok(Tunnel {
+                ws,
+                buffer: Vec::new(),
+                close: None,
+            })),
+            TunnelReply::Refused { error, message } => {
+                let close = read_close(&mut ws).await;
+                Ok(Err(Refused {
+                    code: error,
+                    message,
+                    close,
+                }))
+            }
+        }
+    }
+
+    pub async fn send(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        self.ws
+            .send(Message::Binary(Bytes::copy_from_slice(bytes)))
+            .await?;
+        Ok(())
+    }
+
+    /// Receives more bytes into the buffer; false once the tunnel has closed.
+    async fn fill(&mut self) -> anyhow::Result<bool> {
+        loop {
+            match self.ws.next().await {
+                Some(Ok(Message::Binary(data))) => {
+                    self.buffer.extend_from_slice(&data);
+                    return Ok(true);
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    self.close = frame;
+                    return Ok(false);
+                }
+                Some(Ok(Message::Text(text))) => anyhow::bail!("text frame inside a session: {text}"),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(false),
+            }
+        }
+    }
+
+    /// One CRLF-terminated line, without the CRLF.
+    pub async fn read_line(&mut self) -> anyhow::Result<String> {
+        loop {
+            if let Some(end) = self.buffer.windows(2).position(|w| w == b"\r\n") {
+                let line: Vec<u8> = self.buffer.drain(..end + 2).take(end).collect();
+                return Ok(String::from_utf8_lossy(&line).into_owned());
+            }
+            if !self.fill().await? {
+                anyhow::bail!("the tunnel closed mid-line ({:?})", self.close);
+            }
+        }
+    }
+
+    /// Exactly `n` bytes.
+    pub async fn read_exact(&mut self, n: usize) -> anyhow::Result<Vec<u8>> {
+        while self.buffer.len() < n {
+            if !self.fill().await? {
+                anyhow::bail!("the tunnel closed with {} of {n} bytes", self.buffer.len());
+            }
+        }
+        Ok(self.buffer.drain(..n).collect())
+    }
+
+    /// Sends an IMAP command under `tag` and returns every line up to and including
+    /// the tagged completion (literals are returned inline).
+    pub async fn imap(&mut self, tag: &str, command: &str) -> anyhow::Result<Vec<String>> {
+        self.send(format!("{tag} {command}\r\n").as_bytes()).await?;
+        let mut lines = Vec::new();
+        loop {
+            let line = self.read_line().await?;
+            let done = line.starts_with(&format!("{tag} "));
+            lines.push(line);
+            if done {
+                return Ok(lines);
+            }
+        }
+    }
+
+    /// Sends a POP3 command and returns its one-line status.
+    pub async fn pop3(&mut self, command: &str) -> anyhow::Result<String> {
+        self.send(format!("{command}\r\n").as_bytes()).await?;
+        self.read_line().await
+    }
+
+    /// Waits for the server to close the tunnel; returns its close frame.
+    pub async fn closed(&mut self) -> Option<CloseFrame> {
+        while self.close.is_none() {
+            match self.fill().await {
+                Ok(true) => continue,
+                _ => break,
+            }
+        }
+        self.close.clone()
+    }
+}
