@@ -116,7 +116,9 @@ impl Tunnel {
                     self.close = frame;
                     return Ok(false);
                 }
-                Some(Ok(Message::Text(text))) => anyhow::bail!("text frame inside a session: {text}"),
+                Some(Ok(Message::Text(text))) => {
+                    anyhow::bail!("text frame inside a session: {text}")
+                }
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e.into()),
                 None => return Ok(false),

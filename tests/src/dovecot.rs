@@ -98,7 +98,11 @@ impl Dovecot {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| anyhow::anyhow!("cannot start dovecot (apt install dovecot-imapd dovecot-pop3d): {e}"))?;
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot start dovecot (apt install dovecot-imapd dovecot-pop3d): {e}"
+                )
+            })?;
         let mut dovecot = Dovecot {
             dir,
             ports,
@@ -172,7 +176,12 @@ impl Dovecot {
 
     fn wait_ready(&mut self) -> anyhow::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(15);
-        for port in [self.ports.imap, self.ports.pop3, self.ports.imaps, self.ports.pop3s] {
+        for port in [
+            self.ports.imap,
+            self.ports.pop3,
+            self.ports.imaps,
+            self.ports.pop3s,
+        ] {
             loop {
                 if let Some(status) = self.child.try_wait()? {
                     let mut stderr = String::new();

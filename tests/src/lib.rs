@@ -32,7 +32,10 @@ pub fn free_port() -> u16 {
 /// (`target/<profile>`), where `postern-server` is built too.
 pub fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary knows its path");
-    let mut dir = exe.parent().expect("the test binary is in a directory").to_path_buf();
+    let mut dir = exe
+        .parent()
+        .expect("the test binary is in a directory")
+        .to_path_buf();
     if dir.ends_with("deps") || dir.ends_with("examples") {
         dir.pop();
     }

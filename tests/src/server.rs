@@ -116,7 +116,11 @@ imap = {{ port = {down}, tls = "none" }}
         let _ = writeln!(text, "index_file = {:?}", root.join("index.html"));
         let _ = writeln!(text, "pkg_dir = {:?}", root.join("web/pkg"));
         let _ = writeln!(text, "static_dir = {:?}", root.join("web/static"));
-        let origins: Vec<String> = self.allowed_origins.iter().map(|o| format!("{o:?}")).collect();
+        let origins: Vec<String> = self
+            .allowed_origins
+            .iter()
+            .map(|o| format!("{o:?}"))
+            .collect();
         let _ = writeln!(text, "allowed_origins = [{}]", origins.join(", "));
         text.push_str("\n[limits]\n");
         for (name, value) in &self.limits {
@@ -147,7 +151,9 @@ impl PosternServer {
     }
 
     pub fn start(config: &ServerConfig) -> anyhow::Result<PosternServer> {
-        let dir = tempfile::Builder::new().prefix("postern-server-").tempdir()?;
+        let dir = tempfile::Builder::new()
+            .prefix("postern-server-")
+            .tempdir()?;
         let config_file = dir.path().join("postern.toml");
         std::fs::write(&config_file, config.to_toml())?;
         let log = std::fs::File::create(dir.path().join("server.log"))?;
@@ -197,8 +203,8 @@ impl PosternServer {
 
     /// The server's resident memory, from /proc.
     pub fn rss_bytes(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
-            .unwrap_or_default();
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))

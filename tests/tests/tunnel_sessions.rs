@@ -22,7 +22,10 @@ async fn imap_login_logout(server: &PosternServer, upstream: &str) {
         .await
         .unwrap();
     let greeting = tunnel.read_line().await.unwrap();
-    assert!(greeting.starts_with("* OK"), "{upstream}: greeting {greeting:?}");
+    assert!(
+        greeting.starts_with("* OK"),
+        "{upstream}: greeting {greeting:?}"
+    );
     if upstream == upstream::STARTTLS {
         // Capabilities seen before TLS must not be offered as valid after it.
         assert!(!greeting.contains("CAPABILITY"), "{upstream}: {greeting}");
@@ -45,7 +48,10 @@ async fn imap_login_logout(server: &PosternServer, upstream: &str) {
         .imap("a2", &format!("LOGIN {user} {password}"))
         .await
         .unwrap();
-    assert!(login.last().unwrap().starts_with("a2 OK"), "{upstream}: {login:?}");
+    assert!(
+        login.last().unwrap().starts_with("a2 OK"),
+        "{upstream}: {login:?}"
+    );
     let select = tunnel.imap("a3", "SELECT INBOX").await.unwrap();
     assert!(
         select.iter().any(|l| l == "* 10 EXISTS"),
@@ -53,7 +59,10 @@ async fn imap_login_logout(server: &PosternServer, upstream: &str) {
     );
     let logout = tunnel.imap("a4", "LOGOUT").await.unwrap();
     assert!(logout.iter().any(|l| l.starts_with("* BYE")), "{logout:?}");
-    let close = tunnel.closed().await.expect("the server sends a close frame");
+    let close = tunnel
+        .closed()
+        .await
+        .expect("the server sends a close frame");
     assert_eq!(close.reason.as_str(), CloseReason::UpstreamClosed.as_str());
 }
 
@@ -64,13 +73,22 @@ async fn pop3_user_pass_quit(server: &PosternServer, upstream: &str) {
         .unwrap();
     let greeting = tunnel.read_line().await.unwrap();
     assert!(greeting.starts_with("+OK"), "{upstream}: {greeting}");
-    assert!(tunnel.pop3(&format!("USER {user}")).await.unwrap().starts_with("+OK"));
+    assert!(
+        tunnel
+            .pop3(&format!("USER {user}"))
+            .await
+            .unwrap()
+            .starts_with("+OK")
+    );
     let pass = tunnel.pop3(&format!("PASS {password}")).await.unwrap();
     assert!(pass.starts_with("+OK"), "{upstream}: {pass}");
     let stat = tunnel.pop3("STAT").await.unwrap();
     assert!(stat.starts_with("+OK 10 "), "{upstream}: {stat}");
     assert!(tunnel.pop3("QUIT").await.unwrap().starts_with("+OK"));
-    let close = tunnel.closed().await.expect("the server sends a close frame");
+    let close = tunnel
+        .closed()
+        .await
+        .expect("the server sends a close frame");
     assert_eq!(close.reason.as_str(), CloseReason::UpstreamClosed.as_str());
 }
 

@@ -30,6 +30,8 @@ use crate::upstream;
 
 /// Close code sent after a refusal (RFC 6455 "policy violation").
 const REFUSAL_CLOSE_CODE: u16 = 1008;
+/// How long a refused client gets to acknowledge the close.
+const REFUSAL_DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A tunnel turned down, with the stable code and a sentence for the user.
 struct Refusal {
@@ -225,4 +227,14 @@ async fn refuse(app: &App, mut ws: WebSocket, refusal: Refusal) {
     };
     let _ = ws.send(Message::Text(reply.to_json().into())).await;
     let _ = ws.send(Message::Close(Some(close))).await;
+    // Finish the closing handshake: dropping the socket now would reset it while a
+    // client is still sending its request, and the client would never read the reply.
+    let drain = async {
+        while let Some(Ok(message)) = ws.recv().await {
+            if let Message::Close(_) = message {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(REFUSAL_DRAIN, drain).await;
 }

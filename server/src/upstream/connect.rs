@@ -12,7 +12,7 @@ use tokio_rustls::TlsConnector;
 
 use postern_shared::tunnel::{ErrorCode, Protocol, TlsMode};
 
-use super::policy::is_internal;
+use super::policy::permitted;
 use super::starttls;
 use super::tls::TlsConfigs;
 use crate::config::{Endpoint, Upstream};
@@ -115,12 +115,8 @@ async fn connect_tcp(
         .await
         .map_err(|e| ConnectError::unreachable(format!("cannot resolve the mail server: {e}")))?
         .collect();
-    let trusted = upstream.allow_internal_address || upstream.host_is_deliberately_internal();
-    let allowed: Vec<SocketAddr> = addresses
-        .iter()
-        .copied()
-        .filter(|a| trusted || !is_internal(a.ip()))
-        .collect();
+    let deliberate = upstream.allow_internal_address || upstream.host_is_deliberately_internal();
+    let allowed = permitted(&addresses, deliberate);
     if allowed.is_empty() {
         return Err(ConnectError::unreachable(if addresses.is_empty() {
             "the mail server's name resolves to no address".to_owned()

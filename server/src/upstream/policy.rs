@@ -5,10 +5,20 @@
 //! metadata service) or `10.0.0.1` is a DNS problem or an attack (DNS rebinding), and
 //! connecting would turn the tunnel into a probe of the server's own network.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// The resolved addresses a tunnel may connect to. `deliberate` says the configuration
+/// itself points inside (an IP literal, `localhost`, or `allow_internal_address`).
+pub fn permitted(resolved: &[SocketAddr], deliberate: bool) -> Vec<SocketAddr> {
+    resolved
+        .iter()
+        .copied()
+        .filter(|address| deliberate || !is_internal(address.ip()))
+        .collect()
+}
 
 /// Whether `ip` belongs to a range that is not the public Internet.
-pub fn is_internal(ip: IpAddr) -> bool {
+fn is_internal(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_internal_v4(v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -44,6 +54,17 @@ fn is_internal_v6(ip: Ipv6Addr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_may_not_lead_inside_unless_deliberate() {
+        let resolved: Vec<SocketAddr> = ["10.0.0.7:993", "93.184.216.34:993", "[fe80::1]:993"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .collect();
+        assert_eq!(permitted(&resolved, false), vec![resolved[1]]);
+        assert_eq!(permitted(&resolved, true), resolved);
+        assert!(permitted(&resolved[..1], false).is_empty());
+    }
 
     #[test]
     fn internal_ranges() {
