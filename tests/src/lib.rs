@@ -7,10 +7,12 @@
 //!   the Maildir writer that seeds them in milliseconds;
 //! - [`certs`]: a throwaway CA and server certificate for the mail server's TLS;
 //! - [`server`]: a `postern-server` process with a generated config;
-//! - [`client`]: a native WebSocket client speaking the tunnel contract.
+//! - [`client`]: a native WebSocket client speaking the tunnel contract;
+//! - [`browser`]: headless Chromium over WebDriver, for end-to-end tests of the page.
 //!
 //! Each test gets its own instances, so tests run in parallel without sharing state.
 
+pub mod browser;
 pub mod certs;
 pub mod client;
 pub mod corpus;

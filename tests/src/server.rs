@@ -32,6 +32,8 @@ pub mod upstream {
 /// What goes into the generated config file.
 #[derive(Debug, Clone, Default)]
 pub struct ServerConfig {
+    /// `server.listen`; a free loopback port when `None`.
+    pub listen: Option<String>,
     /// `[limits]` entries, e.g. `("max_tunnels_per_ip", "2")`.
     pub limits: Vec<(&'static str, String)>,
     pub allowed_origins: Vec<String>,
@@ -112,7 +114,8 @@ imap = {{ port = {down}, tls = "none" }}
     pub fn to_toml(&self) -> String {
         let root = repo_root();
         let mut text = String::from("[server]\n");
-        let _ = writeln!(text, "listen = \"127.0.0.1:0\"");
+        let listen = self.listen.as_deref().unwrap_or("127.0.0.1:0");
+        let _ = writeln!(text, "listen = {listen:?}");
         let _ = writeln!(text, "index_file = {:?}", root.join("index.html"));
         let _ = writeln!(text, "pkg_dir = {:?}", root.join("web/pkg"));
         let _ = writeln!(text, "static_dir = {:?}", root.join("web/static"));

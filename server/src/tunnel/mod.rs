@@ -58,6 +58,7 @@ pub async fn handle(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    tracing::debug!(origin = ?headers.get(header::ORIGIN), host = ?headers.get(header::HOST), "upgrade requested");
     let gate = admit(&app, peer, &headers);
     let limits = &app.config.limits;
     let app = Arc::clone(&app);

@@ -1,0 +1,59 @@
+//! The browser end of the tunnel, in headless Chromium, against a running
+//! `postern-server` and Dovecot (started by `scripts/test.sh`, which passes the tunnel
+//! URL in `POSTERN_TEST_TUNNEL_URL` at build time).
+
+use postern_shared::tunnel::{ErrorCode, Protocol, TunnelRequest};
+use postern_web::tunnel::{Tunnel, TunnelError};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn tunnel_url() -> &'static str {
+    option_env!("POSTERN_TEST_TUNNEL_URL")
+        .expect("build with POSTERN_TEST_TUNNEL_URL=ws://…/tunnel (scripts/test.sh sets it)")
+}
+
+fn request(upstream: &str, protocol: Protocol) -> TunnelRequest {
+    TunnelRequest {
+        upstream: upstream.to_owned(),
+        protocol,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn reads_the_imap_greeting_through_the_tunnel() {
+    let mut tunnel = Tunnel::open(tunnel_url(), &request("implicit", Protocol::Imap))
+        .await
+        .expect("the tunnel opens");
+    let greeting = tunnel.recv_line().await.expect("a greeting arrives");
+    let greeting = String::from_utf8(greeting).unwrap();
+    assert!(greeting.starts_with("* OK"), "{greeting}");
+    assert!(greeting.ends_with("\r\n"));
+
+    tunnel.send(b"a1 LOGIN alice alice-secret\r\n").unwrap();
+    let mut answer = Vec::new();
+    while !String::from_utf8_lossy(&answer).contains("a1 OK") {
+        answer.extend(tunnel.recv().await.expect("the login answer arrives"));
+    }
+}
+
+#[wasm_bindgen_test]
+async fn reads_the_pop3_greeting_through_the_tunnel() {
+    let mut tunnel = Tunnel::open(tunnel_url(), &request("starttls", Protocol::Pop3))
+        .await
+        .expect("the tunnel opens");
+    let greeting = String::from_utf8(tunnel.recv_line().await.unwrap()).unwrap();
+    assert!(greeting.starts_with("+OK"), "{greeting}");
+}
+
+#[wasm_bindgen_test]
+async fn a_refusal_arrives_as_a_typed_error() {
+    let error = Tunnel::open(tunnel_url(), &request("nowhere", Protocol::Imap))
+        .await
+        .err()
+        .expect("an unknown upstream is refused");
+    match error {
+        TunnelError::Refused { code, .. } => assert_eq!(code, ErrorCode::UnknownUpstream),
+        other => panic!("unexpected: {other:?}"),
+    }
+}
