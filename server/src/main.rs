@@ -75,6 +75,13 @@ async fn main() -> anyhow::Result<()> {
         tracing::warn!("no [[upstream]] is configured: every tunnel will be refused");
     }
 
+    // Each tunnel holds two sockets; the usual soft limit of 1024 would cap the server
+    // near 500 tunnels whatever `max_tunnels` says.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open file limit"),
+        Err(error) => tracing::warn!(%error, "cannot raise the open file limit"),
+    }
+
     let app = App::new(config)?;
     let listener = TcpListener::bind(app.config.listen)
         .await

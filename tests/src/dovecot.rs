@@ -314,7 +314,13 @@ namespace inbox {{
   separator = /
 {mailboxes}}}
 
+# One login process serves many clients (high-performance mode), so a benchmark can
+# hold a thousand unauthenticated connections open.
+default_client_limit = 4000
 service imap-login {{
+  service_count = 0
+  client_limit = 2000
+  process_min_avail = 1
   inet_listener imap {{
     port = {imap}
   }}

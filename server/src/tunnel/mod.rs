@@ -30,6 +30,8 @@ use crate::upstream;
 
 /// Close code sent after a refusal (RFC 6455 "policy violation").
 const REFUSAL_CLOSE_CODE: u16 = 1008;
+/// Initial WebSocket read buffer per tunnel; it grows for larger client messages.
+const IDLE_READ_BUFFER: usize = 8 * 1024;
 /// How long a refused client gets to acknowledge the close.
 const REFUSAL_DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -65,6 +67,9 @@ pub async fn handle(
     upgrade
         .max_message_size(limits.max_message_bytes)
         .max_frame_size(limits.max_message_bytes)
+        // Most tunnels sit idle in IMAP IDLE; tungstenite's 128 KiB default read buffer
+        // would be most of their memory.
+        .read_buffer_size(IDLE_READ_BUFFER)
         .on_upgrade(move |ws| {
             let session = session(Arc::clone(&app), ws, peer, gate);
             app.tracker.track_future(session)
