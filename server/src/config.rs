@@ -377,19 +377,25 @@ mod tests {
     fn plaintext_needs_loopback_or_force() {
         let remote = "[[upstream]]\nid = \"a\"\nhost = \"mail.example.org\"\nimap = { port = 143, tls = \"none\" }\n";
         assert!(error_of(remote).contains("in clear"));
-        let forced = format!("{remote}allow_plaintext = true\n");
-        // `allow_plaintext` must come before the inline tables in TOML; rebuild it.
-        let forced = forced.replace(
-            "imap = { port = 143, tls = \"none\" }\nallow_plaintext = true\n",
-            "allow_plaintext = true\nimap = { port = 143, tls = \"none\" }\n",
-        );
-        assert!(Config::from_toml(&forced).is_ok());
+        let forced = "[[upstream]]\nid = \"a\"\nhost = \"mail.example.org\"\nallow_plaintext = true\nimap = { port = 143, tls = \"none\" }\n";
+        assert!(Config::from_toml(forced).is_ok());
         for host in ["localhost", "127.0.0.1", "::1"] {
             let local = format!(
                 "[[upstream]]\nid = \"a\"\nhost = \"{host}\"\nimap = {{ port = 143, tls = \"none\" }}\n"
             );
             assert!(Config::from_toml(&local).is_ok(), "{host}");
         }
+    }
+
+    #[test]
+    fn the_shipped_example_is_valid() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("postern.example.toml");
+        let config = Config::load(&example).unwrap();
+        let local = config
+            .upstream("local")
+            .expect("the example serves a local Dovecot");
+        assert_eq!(local.host, "localhost");
+        assert!(config.index_file.ends_with("index.html"));
     }
 
     #[test]

@@ -99,22 +99,22 @@ impl Metrics {
         // Every series exists from the start, at zero, so rates and alerts work before
         // the first event of each kind.
         for protocol in Protocol::ALL {
-            metrics.tunnels.get_or_create(&ProtocolLabel {
+            let _ = metrics.tunnels.get_or_create(&ProtocolLabel {
                 protocol: protocol.as_str(),
             });
         }
         for direction in [Direction::ToUpstream, Direction::ToClient] {
-            metrics.bytes.get_or_create(&DirectionLabel {
+            let _ = metrics.bytes.get_or_create(&DirectionLabel {
                 direction: direction.as_str(),
             });
         }
         for code in ErrorCode::ALL {
-            metrics.refusals.get_or_create(&CodeLabel {
+            let _ = metrics.refusals.get_or_create(&CodeLabel {
                 code: code.as_str(),
             });
         }
         for reason in CloseReason::ALL {
-            metrics.closes.get_or_create(&ReasonLabel {
+            let _ = metrics.closes.get_or_create(&ReasonLabel {
                 reason: reason.as_str(),
             });
         }

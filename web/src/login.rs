@@ -81,10 +81,7 @@ pub fn mount() -> Result<(), JsValue> {
         event.prevent_default();
         spawn_local(async {
             if let Err(e) = connect().await {
-                show_status(&format!(
-                    "{}",
-                    e.as_string().unwrap_or_else(|| format!("{e:?}"))
-                ));
+                show_status(&describe(&e));
             }
         });
     });
@@ -98,7 +95,7 @@ pub fn mount() -> Result<(), JsValue> {
         if let Err(e) = load_upstreams().await {
             show_status(&format!(
                 "Cannot load the list of mail servers: {}",
-                e.as_string().unwrap_or_else(|| format!("{e:?}"))
+                describe(&e)
             ));
         }
     });
@@ -201,6 +198,11 @@ async fn open_and_greet() -> Result<String, JsValue> {
         "Reached {name} over {protocol} (upstream TLS: {}). The server says: {greeting}",
         tunnel.tls.as_str()
     ))
+}
+
+/// A JavaScript error as a sentence for the status line.
+fn describe(error: &JsValue) -> String {
+    error.as_string().unwrap_or_else(|| format!("{error:?}"))
 }
 
 fn show_status(text: &str) {

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs Postern's whole test suite:
+#   1. native unit tests and integration tests against real Dovecot (cargo test),
+#      including the end-to-end test of the built page in headless Chromium;
+#   2. the protocol core built for wasm32;
+#   3. in-browser tests (wasm-pack test) in headless Chromium through a real tunnel.
+# Installs what is missing first (scripts/setup.sh).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+
+scripts/setup.sh
+scripts/build-web.sh
+cargo build --workspace --exclude postern-web --bins
+
+echo "== native tests (real Dovecot, real browser)"
+cargo test --workspace --exclude postern-web
+
+echo "== the protocol core for wasm32"
+cargo build -p postern-shared --target wasm32-unknown-unknown
+
+echo "== in-browser tests"
+runner_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+sandbox_out=$(mktemp)
+target/debug/postern-sandbox --allow-origin "http://127.0.0.1:$runner_port" >"$sandbox_out" &
+sandbox=$!
+trap 'kill $sandbox 2>/dev/null; wait $sandbox 2>/dev/null; rm -f "$sandbox_out"' EXIT
+for _ in $(seq 300); do
+  grep -q '^POSTERN_TUNNEL_URL=' "$sandbox_out" && break
+  kill -0 $sandbox 2>/dev/null || { echo "postern-sandbox failed to start" >&2; exit 1; }
+  sleep 0.1
+done
+tunnel_url=$(sed -n 's/^POSTERN_TUNNEL_URL=//p' "$sandbox_out")
+[ -n "$tunnel_url" ] || { echo "postern-sandbox did not report its tunnel URL" >&2; exit 1; }
+
+# The test runner serves its page on this address; the sandbox allows that origin.
+WASM_BINDGEN_TEST_ADDRESS="127.0.0.1:$runner_port" \
+POSTERN_TEST_TUNNEL_URL="$tunnel_url" \
+  wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" --mode no-install web
