@@ -9,12 +9,17 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 
+# What the test runners print also goes to a log, to total the results at the end.
+results=$(mktemp)
+tally() { "$@" 2>&1 | tee -a "$results"; }
+trap 'rm -f "$results"' EXIT
+
 scripts/setup.sh
 scripts/build-web.sh
 cargo build --workspace --exclude postern-web --bins
 
 echo "== native tests (real Dovecot, real browser)"
-cargo test --workspace --exclude postern-web
+tally cargo test --workspace --exclude postern-web
 
 echo "== the protocol core for wasm32"
 cargo build -p postern-shared --target wasm32-unknown-unknown
@@ -24,7 +29,7 @@ runner_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 sandbox_out=$(mktemp)
 target/debug/postern-sandbox --allow-origin "http://127.0.0.1:$runner_port" >"$sandbox_out" &
 sandbox=$!
-trap 'kill $sandbox 2>/dev/null; wait $sandbox 2>/dev/null; rm -f "$sandbox_out"' EXIT
+trap 'kill $sandbox 2>/dev/null; wait $sandbox 2>/dev/null; rm -f "$sandbox_out" "$results"' EXIT
 for _ in $(seq 300); do
   grep -q '^POSTERN_TUNNEL_URL=' "$sandbox_out" && break
   kill -0 $sandbox 2>/dev/null || { echo "postern-sandbox failed to start" >&2; exit 1; }
@@ -36,4 +41,8 @@ tunnel_url=$(sed -n 's/^POSTERN_TUNNEL_URL=//p' "$sandbox_out")
 # The test runner serves its page on this address; the sandbox allows that origin.
 WASM_BINDGEN_TEST_ADDRESS="127.0.0.1:$runner_port" \
 POSTERN_TEST_TUNNEL_URL="$tunnel_url" \
-  wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" --mode no-install web
+  tally wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" --mode no-install web
+
+# One total across every runner above.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "total: %d passed, %d failed\n", p, f }' "$results"
