@@ -42,8 +42,40 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    /// Every way of reaching this Dovecot, under the ids in [`upstream`].
+    /// Every way of reaching this Dovecot, working or broken, under the ids in
+    /// [`upstream`].
     pub fn for_dovecot(dovecot: &Dovecot) -> ServerConfig {
+        let ports = dovecot.ports;
+        let mut config = ServerConfig::working(dovecot);
+        config.upstreams.push_str(&format!(
+            r#"
+[[upstream]]
+id = "untrusted"
+name = "Test Dovecot (CA not configured)"
+host = "localhost"
+imap = {{ port = {imaps}, tls = "implicit" }}
+
+[[upstream]]
+id = "imap-only"
+name = "Test Dovecot (IMAP only)"
+host = "127.0.0.1"
+imap = {{ port = {imap}, tls = "none" }}
+
+[[upstream]]
+id = "down"
+name = "Nothing listens here"
+host = "127.0.0.1"
+imap = {{ port = {down}, tls = "none" }}
+"#,
+            imap = ports.imap,
+            imaps = ports.imaps,
+            down = free_port(),
+        ));
+        config
+    }
+
+    /// The three working ways of reaching this Dovecot: plain, STARTTLS, implicit TLS.
+    pub fn working(dovecot: &Dovecot) -> ServerConfig {
         let ports = dovecot.ports;
         let ca = dovecot.pki.ca_file.display();
         let upstreams = format!(
@@ -70,30 +102,11 @@ host = "localhost"
 ca_file = "{ca}"
 imap = {{ port = {imaps}, tls = "implicit" }}
 pop3 = {{ port = {pop3s}, tls = "implicit" }}
-
-[[upstream]]
-id = "untrusted"
-name = "Test Dovecot (CA not configured)"
-host = "localhost"
-imap = {{ port = {imaps}, tls = "implicit" }}
-
-[[upstream]]
-id = "imap-only"
-name = "Test Dovecot (IMAP only)"
-host = "127.0.0.1"
-imap = {{ port = {imap}, tls = "none" }}
-
-[[upstream]]
-id = "down"
-name = "Nothing listens here"
-host = "127.0.0.1"
-imap = {{ port = {down}, tls = "none" }}
 "#,
             imap = ports.imap,
             imaps = ports.imaps,
             pop3 = ports.pop3,
             pop3s = ports.pop3s,
-            down = free_port(),
         );
         ServerConfig {
             upstreams,

@@ -35,7 +35,7 @@ async fn main() -> anyhow::Result<()> {
     )?;
     dovecot.seed("bob", "INBOX", &[corpus::reply_to_plain()])?;
 
-    let mut config = ServerConfig::for_dovecot(&dovecot);
+    let mut config = ServerConfig::working(&dovecot);
     config.listen = Some(args.listen);
     // Listed origins replace the default (the server's own origin), as in production.
     config.allowed_origins = args.allow_origins;
