@@ -48,34 +48,13 @@ async fn login_page_loads_and_reaches_the_mail_server() {
         .unwrap_or_else(|e| panic!("{e}\nserver log:\n{}", server.log()));
     assert_eq!(options, 6);
 
-    client
-        .find(Locator::Css("#upstream"))
-        .await
-        .unwrap()
-        .select_by_value("starttls")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#user"))
-        .await
-        .unwrap()
-        .send_keys("alice")
+    browser.select("#upstream", "starttls").await.unwrap();
+    browser.type_into("#user", "alice").await.unwrap();
+    browser
+        .type_into("#password", "alice-secret")
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys("alice-secret")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#connect"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#connect").await.unwrap();
 
     let status = browser
         .wait_for(Duration::from_secs(20), |c| async move {
@@ -94,20 +73,8 @@ async fn login_page_loads_and_reaches_the_mail_server() {
     std::fs::write(screenshots.join("login.png"), png).unwrap();
 
     // A refused tunnel reaches the user as a sentence, not a crash.
-    client
-        .find(Locator::Css("#upstream"))
-        .await
-        .unwrap()
-        .select_by_value("untrusted")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#connect"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.select("#upstream", "untrusted").await.unwrap();
+    browser.click("#connect").await.unwrap();
     let status = browser
         .wait_for(Duration::from_secs(20), |c| async move {
             status_text(c).await.filter(|t| t.contains("TLS"))
