@@ -5,9 +5,15 @@
 //! server, in the browser, and in deterministic tests.
 //!
 //! Modules:
+//! - [`imap`]: the IMAP client engine (on imap-codec and imap-next): typed requests,
+//!   pipelining, mailbox-change events;
+//! - [`summary`]: the message summary, one row of a message list, shared by the
+//!   engine, the cache and the UI;
 //! - [`tunnel`]: the wire contract of the `/tunnel` WebSocket: the handshake both ends
 //!   exchange, the error codes, the close reasons, and the upstream listing the login
 //!   page reads. One definition, used by both ends, so they cannot drift apart.
 #![forbid(unsafe_code)]
 
+pub mod imap;
+pub mod summary;
 pub mod tunnel;

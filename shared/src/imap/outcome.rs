@@ -1,0 +1,345 @@
+//! The typed results of IMAP requests, converted from imap-types' wire structures into
+//! plain owned values a UI can keep and serialise.
+
+use std::num::NonZeroU32;
+
+use imap_next::imap_types::body::{BodyStructure, SpecificFields};
+use imap_next::imap_types::core::{IString, NString};
+use imap_next::imap_types::envelope::Envelope;
+use imap_next::imap_types::fetch::MessageDataItem;
+use imap_next::imap_types::flag::{FlagFetch, FlagNameAttribute, FlagPerm};
+use imap_next::imap_types::response::{Code, StatusKind};
+use imap_next::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
+
+use crate::summary::{Address, MessageSummary};
+
+/// The result of a completed request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing to return beyond success (LOGIN, NOOP, LOGOUT, IDLE ended...).
+    Done,
+    Capabilities(Vec<String>),
+    Mailboxes(Vec<MailboxInfo>),
+    Selected(SelectedMailbox),
+    Summaries(Vec<MessageSummary>),
+    /// The requested body section; `None` when the server returned NIL.
+    Section(Option<Vec<u8>>),
+    FlagsChanged(Vec<FlagUpdate>),
+}
+
+/// The server refused a command (NO or BAD), with its response code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the server answered {status}{}: {text}", code.as_ref().map(|c| format!(" [{c}]")).unwrap_or_default())]
+pub struct CommandError {
+    /// "NO" (the command failed) or "BAD" (the server did not understand it).
+    pub status: &'static str,
+    /// The response code, e.g. `AUTHENTICATIONFAILED`, `TRYCREATE`, `OVERQUOTA`.
+    pub code: Option<String>,
+    pub text: String,
+}
+
+impl CommandError {
+    pub(crate) fn new(kind: StatusKind, code: Option<&Code<'_>>, text: String) -> Self {
+        CommandError {
+            status: match kind {
+                StatusKind::Bad => "BAD",
+                _ => "NO",
+            },
+            code: code.map(code_name),
+            text,
+        }
+    }
+}
+
+fn code_name(code: &Code<'_>) -> String {
+    match code {
+        Code::Other(other) => String::from_utf8_lossy(other.inner()).into_owned(),
+        other => format!("{other:?}").to_uppercase(),
+    }
+}
+
+/// What RFC 6154 says a folder is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SpecialUse {
+    Inbox,
+    Drafts,
+    Sent,
+    Archive,
+    Junk,
+    Trash,
+    All,
+    Flagged,
+}
+
+impl SpecialUse {
+    fn from_attribute(attribute: &str) -> Option<SpecialUse> {
+        Some(match attribute.to_ascii_lowercase().as_str() {
+            "\\drafts" => SpecialUse::Drafts,
+            "\\sent" => SpecialUse::Sent,
+            "\\archive" => SpecialUse::Archive,
+            "\\junk" => SpecialUse::Junk,
+            "\\trash" => SpecialUse::Trash,
+            "\\all" => SpecialUse::All,
+            "\\flagged" => SpecialUse::Flagged,
+            _ => return None,
+        })
+    }
+}
+
+/// One folder from LIST.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxInfo {
+    /// The name for display, modified UTF-7 decoded.
+    pub name: String,
+    /// The name as the server knows it, for commands.
+    pub wire_name: String,
+    pub delimiter: Option<char>,
+    /// Attributes as sent (`\HasChildren`, `\Noselect`, `\Sent`...).
+    pub attributes: Vec<String>,
+    pub special_use: Option<SpecialUse>,
+    /// Whether it can be selected (no `\Noselect` / `\NonExistent`).
+    pub selectable: bool,
+}
+
+impl MailboxInfo {
+    pub(crate) fn new(
+        wire_name: String,
+        delimiter: Option<char>,
+        attributes: &[FlagNameAttribute<'_>],
+    ) -> MailboxInfo {
+        let attributes: Vec<String> = attributes.iter().map(|a| a.to_string()).collect();
+        let special_use = if wire_name.eq_ignore_ascii_case("INBOX") {
+            Some(SpecialUse::Inbox)
+        } else {
+            attributes
+                .iter()
+                .find_map(|a| SpecialUse::from_attribute(a))
+        };
+        let selectable = !attributes.iter().any(|a| {
+            a.eq_ignore_ascii_case("\\Noselect") || a.eq_ignore_ascii_case("\\NonExistent")
+        });
+        MailboxInfo {
+            name: super::utf7::decode(&wire_name).unwrap_or_else(|_| wire_name.clone()),
+            wire_name,
+            delimiter,
+            attributes,
+            special_use,
+            selectable,
+        }
+    }
+}
+
+/// The state of a mailbox after SELECT or EXAMINE.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SelectedMailbox {
+    pub name: String,
+    pub read_only: bool,
+    pub exists: u32,
+    pub uid_validity: Option<u32>,
+    pub uid_next: Option<u32>,
+    pub highest_modseq: Option<u64>,
+    /// Flags defined in the mailbox.
+    pub flags: Vec<String>,
+    /// Flags the client may change permanently (`\*`: it may create keywords).
+    pub permanent_flags: Vec<String>,
+}
+
+impl SelectedMailbox {
+    /// Takes what an untagged or tagged response code says about the mailbox.
+    pub(crate) fn absorb_code(&mut self, code: &Code<'_>) {
+        match code {
+            Code::UidValidity(v) => self.uid_validity = Some(v.get()),
+            Code::UidNext(v) => self.uid_next = Some(v.get()),
+            Code::HighestModSeq(v) => self.highest_modseq = Some(v.get()),
+            Code::PermanentFlags(flags) => {
+                self.permanent_flags = flags
+                    .iter()
+                    .map(|f| match f {
+                        FlagPerm::Flag(flag) => flag.to_string(),
+                        FlagPerm::Asterisk => "\\*".to_owned(),
+                    })
+                    .collect();
+            }
+            Code::ReadOnly => self.read_only = true,
+            Code::ReadWrite => self.read_only = false,
+            _ => {}
+        }
+    }
+}
+
+/// A change to the selected mailbox, announced by the server at any time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailboxChange {
+    /// The mailbox now holds this many messages (new mail arrived).
+    Exists(u32),
+    /// The message with this sequence number is gone; later numbers shift down.
+    Expunged(u32),
+    /// These UIDs are gone (QRESYNC), as inclusive ranges; `earlier` if they vanished
+    /// before this session.
+    Vanished {
+        uids: Vec<(u32, u32)>,
+        earlier: bool,
+    },
+    /// Flags of a message changed (another client, or our own STORE).
+    Flags(FlagUpdate),
+}
+
+/// New flags of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagUpdate {
+    pub seq: u32,
+    pub uid: Option<u32>,
+    pub flags: Vec<String>,
+    pub modseq: Option<u64>,
+}
+
+pub(crate) fn flag_names(flags: &[FlagFetch<'_>]) -> Vec<String> {
+    flags
+        .iter()
+        .map(|f| match f {
+            FlagFetch::Flag(flag) => flag.to_string(),
+            FlagFetch::Recent => "\\Recent".to_owned(),
+        })
+        .collect()
+}
+
+pub(crate) fn uid_of(items: &[MessageDataItem<'_>]) -> Option<u32> {
+    items.iter().find_map(|i| match i {
+        MessageDataItem::Uid(uid) => Some(uid.get()),
+        _ => None,
+    })
+}
+
+pub(crate) fn flag_update(seq: NonZeroU32, items: &[MessageDataItem<'_>]) -> Option<FlagUpdate> {
+    let flags = items.iter().find_map(|i| match i {
+        MessageDataItem::Flags(flags) => Some(flag_names(flags)),
+        _ => None,
+    })?;
+    Some(FlagUpdate {
+        seq: seq.get(),
+        uid: uid_of(items),
+        flags,
+        modseq: items.iter().find_map(|i| match i {
+            MessageDataItem::ModSeq(m) => Some(m.get()),
+            _ => None,
+        }),
+    })
+}
+
+/// Builds a summary from a FETCH response that carries an ENVELOPE.
+pub(crate) fn summary(items: &[MessageDataItem<'_>]) -> Option<MessageSummary> {
+    let uid = uid_of(items)?;
+    let envelope = items.iter().find_map(|i| match i {
+        MessageDataItem::Envelope(e) => Some(e),
+        _ => None,
+    })?;
+    let mut summary = from_envelope(uid, envelope);
+    for item in items {
+        match item {
+            MessageDataItem::Flags(flags) => summary.flags = flag_names(flags),
+            MessageDataItem::Rfc822Size(size) => summary.size = *size,
+            MessageDataItem::InternalDate(date) => {
+                summary.received = Some(date.as_ref().to_rfc3339());
+            }
+            MessageDataItem::BodyStructure(structure) => {
+                summary.has_attachments = has_attachment(structure);
+            }
+            _ => {}
+        }
+    }
+    Some(summary)
+}
+
+fn from_envelope(uid: u32, envelope: &Envelope<'_>) -> MessageSummary {
+    MessageSummary {
+        uid,
+        flags: Vec::new(),
+        subject: decoded(&envelope.subject).unwrap_or_default(),
+        from: addresses(&envelope.from),
+        to: addresses(&envelope.to),
+        cc: addresses(&envelope.cc),
+        date: text(&envelope.date),
+        received: None,
+        size: 0,
+        message_id: text(&envelope.message_id),
+        in_reply_to: text(&envelope.in_reply_to),
+        has_attachments: false,
+    }
+}
+
+fn text(value: &NString<'_>) -> Option<String> {
+    value
+        .0
+        .as_ref()
+        .map(|s| String::from_utf8_lossy(s.as_ref()).into_owned())
+}
+
+/// An envelope string with RFC 2047 encoded words decoded; raw 8-bit bytes are taken
+/// as UTF-8 where they are (RFC 6532), else kept lossily.
+fn decoded(value: &NString<'_>) -> Option<String> {
+    let raw = value.0.as_ref()?;
+    let bytes: &[u8] = raw.as_ref();
+    Some(
+        rfc2047_decoder::decode(bytes)
+            .unwrap_or_else(|_| String::from_utf8_lossy(bytes).into_owned()),
+    )
+}
+
+fn addresses(list: &[imap_next::imap_types::envelope::Address<'_>]) -> Vec<Address> {
+    list.iter()
+        .filter_map(|a| {
+            let mailbox = text(&a.mailbox)?;
+            let email = match text(&a.host) {
+                Some(host) => format!("{mailbox}@{host}"),
+                None => mailbox,
+            };
+            Some(Address {
+                name: decoded(&a.name).unwrap_or_default(),
+                email,
+            })
+        })
+        .collect()
+}
+
+fn lower(value: &IString<'_>) -> String {
+    String::from_utf8_lossy(value.as_ref()).to_ascii_lowercase()
+}
+
+/// Whether any part is meant to be saved rather than read: disposition `attachment`,
+/// or a non-text leaf that is not declared inline.
+fn has_attachment(structure: &BodyStructure<'_>) -> bool {
+    match structure {
+        BodyStructure::Multi { bodies, .. } => bodies.as_ref().iter().any(has_attachment),
+        BodyStructure::Single {
+            body,
+            extension_data,
+        } => {
+            let disposition = extension_data
+                .as_ref()
+                .and_then(|e| e.tail.as_ref())
+                .and_then(|d| d.disposition.as_ref())
+                .map(|(kind, _)| lower(kind));
+            match disposition.as_deref() {
+                Some("attachment") => true,
+                Some("inline") => false,
+                _ => matches!(body.specific, SpecificFields::Basic { .. }),
+            }
+        }
+    }
+}
+
+/// A UID set as inclusive ranges (`*` read as `u32::MAX`, "the newest").
+pub(crate) fn uid_ranges(set: &SequenceSet) -> Vec<(u32, u32)> {
+    let value = |v: &SeqOrUid| match v {
+        SeqOrUid::Value(n) => n.get(),
+        SeqOrUid::Asterisk => u32::MAX,
+    };
+    set.0
+        .as_ref()
+        .iter()
+        .map(|sequence| match sequence {
+            Sequence::Single(v) => (value(v), value(v)),
+            Sequence::Range(a, b) => (value(a).min(value(b)), value(a).max(value(b))),
+        })
+        .collect()
+}

@@ -1,0 +1,370 @@
+//! The engine against recorded server transcripts, each fed whole, one byte at a time,
+//! and split in two at every position: the events must not depend on how bytes arrive.
+
+use super::*;
+use crate::summary::Address;
+
+/// Runs `session` against `server` bytes delivered in the given pieces; returns what
+/// the client sent and every event.
+fn drive(session: &mut Session, pieces: &[&[u8]]) -> (Vec<u8>, Vec<Event>) {
+    let mut sent = Vec::new();
+    let mut events = Vec::new();
+    let mut pieces = pieces.iter();
+    loop {
+        match session.progress().expect("the transcript is well-formed") {
+            Step::Send(bytes) => sent.extend(bytes),
+            Step::Event(event) => events.push(event),
+            Step::NeedInput => match pieces.next() {
+                Some(piece) => session.receive(piece),
+                None => return (sent, events),
+            },
+        }
+    }
+}
+
+/// Checks that every way of cutting `server` gives the same result as the whole.
+fn every_split(make: impl Fn() -> Session, server: &[u8]) -> (Vec<u8>, Vec<Event>) {
+    let whole = drive(&mut make(), &[server]);
+    let bytes: Vec<&[u8]> = server.chunks(1).collect();
+    assert_eq!(drive(&mut make(), &bytes), whole, "fed byte by byte");
+    for at in 1..server.len() {
+        let (a, b) = server.split_at(at);
+        assert_eq!(drive(&mut make(), &[a, b]), whole, "split at {at}");
+    }
+    whole
+}
+
+fn completed(events: &[Event], id: RequestId) -> &Result<Outcome, CommandError> {
+    events
+        .iter()
+        .find_map(|e| match e {
+            Event::Completed { id: done, result } if *done == id => Some(result),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{id:?} did not complete: {events:?}"))
+}
+
+const GREETING: &[u8] =
+    b"* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ IDLE AUTH=PLAIN] Dovecot ready.\r\n";
+
+#[test]
+fn pipelined_session_from_login_to_logout() {
+    let mut server = GREETING.to_vec();
+    server.extend_from_slice(
+        b"P1 OK [CAPABILITY IMAP4rev1 IDLE MOVE SPECIAL-USE] Logged in\r\n\
+          * LIST (\\HasNoChildren) \"/\" INBOX\r\n\
+          * LIST (\\HasNoChildren \\Sent) \"/\" Sent\r\n\
+          * LIST (\\HasChildren \\Noselect) \"/\" Entw&APw-rfe\r\n\
+          P2 OK List completed\r\n\
+          * FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n\
+          * OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted.\r\n\
+          * 2 EXISTS\r\n\
+          * 0 RECENT\r\n\
+          * OK [UIDVALIDITY 1700000000] UIDs valid\r\n\
+          * OK [UIDNEXT 3] Predicted next UID\r\n\
+          P3 OK [READ-WRITE] Select completed\r\n\
+          * 1 FETCH (UID 1 FLAGS (\\Seen) INTERNALDATE \"02-Mar-2026 09:15:00 +0100\" RFC822.SIZE 512 \
+ENVELOPE (\"Mon, 02 Mar 2026 09:15:00 +0100\" \"=?UTF-8?B?R3LDvMOfZQ==?=\" \
+((\"=?UTF-8?Q?Ren=C3=A9e?=\" NIL \"renee\" \"example.de\")) NIL NIL ((NIL NIL \"alice\" \"example.org\")) NIL NIL NIL \"<a@example.de>\") \
+BODYSTRUCTURE (\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"8bit\" 40 2 NIL NIL NIL NIL))\r\n\
+          * 2 FETCH (UID 2 FLAGS () INTERNALDATE \"03-Mar-2026 10:00:00 +0000\" RFC822.SIZE 9000 \
+ENVELOPE (NIL \"Report\" ((NIL NIL \"bob\" \"example.org\")) NIL NIL NIL NIL NIL \"<a@example.de>\" \"<b@example.org>\") \
+BODYSTRUCTURE ((\"text\" \"plain\" NIL NIL NIL \"7bit\" 10 1 NIL NIL NIL NIL)(\"application\" \"pdf\" (\"name\" \"r.pdf\") NIL NIL \"base64\" 8000 NIL (\"attachment\" (\"filename\" \"r.pdf\")) NIL NIL) \"mixed\" NIL NIL NIL NIL))\r\n\
+          P4 OK Fetch completed\r\n\
+          * 2 FETCH (UID 2 BODY[1] {10}\r\nHi there\r\n)\r\n\
+          P5 OK Fetch completed\r\n\
+          * 2 FETCH (UID 2 FLAGS (\\Flagged))\r\n\
+          P6 OK Store completed\r\n\
+          * BYE Logging out\r\n\
+          P7 OK Logout completed\r\n",
+    );
+    let ids = std::cell::RefCell::new(Vec::new());
+    let make = || {
+        let mut session = Session::new(1 << 20);
+        let mut made = vec![
+            session.login("alice", "alice-secret").unwrap(),
+            session.list(),
+            session.select("INBOX", false).unwrap(),
+            session.fetch_summaries(1, None).unwrap(),
+            session.fetch_section(2, &[1]).unwrap(),
+            session
+                .store_flags(2, Some(2), FlagOperation::Add, &["\\Flagged"])
+                .unwrap(),
+            session.logout(),
+        ];
+        ids.replace(std::mem::take(&mut made));
+        session
+    };
+    let (sent, events) = every_split(make, &server);
+    let ids = ids.into_inner();
+
+    assert_eq!(
+        String::from_utf8(sent).unwrap(),
+        "P1 LOGIN alice alice-secret\r\n\
+         P2 LIST \"\" *\r\n\
+         P3 SELECT INBOX\r\n\
+         P4 UID FETCH 1:* (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE BODYSTRUCTURE)\r\n\
+         P5 UID FETCH 2 (UID BODY.PEEK[1])\r\n\
+         P6 UID STORE 2 +FLAGS (\\Flagged)\r\n\
+         P7 LOGOUT\r\n"
+    );
+    assert_eq!(
+        events[0],
+        Event::Greeting {
+            text: "Dovecot ready.".into(),
+            preauth: false
+        }
+    );
+
+    assert_eq!(completed(&events, ids[0]), &Ok(Outcome::Done));
+    let Ok(Outcome::Mailboxes(folders)) = completed(&events, ids[1]) else {
+        panic!("{events:?}")
+    };
+    assert_eq!(folders.len(), 3);
+    assert_eq!(folders[0].special_use, Some(SpecialUse::Inbox));
+    assert_eq!(folders[1].special_use, Some(SpecialUse::Sent));
+    assert_eq!(folders[2].name, "Entwürfe");
+    assert_eq!(folders[2].wire_name, "Entw&APw-rfe");
+    assert!(!folders[2].selectable);
+
+    let Ok(Outcome::Selected(inbox)) = completed(&events, ids[2]) else {
+        panic!("{events:?}")
+    };
+    assert_eq!(inbox.exists, 2);
+    assert_eq!(inbox.uid_validity, Some(1_700_000_000));
+    assert_eq!(inbox.uid_next, Some(3));
+    assert!(!inbox.read_only);
+    assert!(inbox.permanent_flags.contains(&"\\*".to_owned()));
+
+    let Ok(Outcome::Summaries(rows)) = completed(&events, ids[3]) else {
+        panic!("{events:?}")
+    };
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].uid, 1);
+    assert_eq!(rows[0].subject, "Grüße");
+    assert_eq!(
+        rows[0].from,
+        vec![Address {
+            name: "Renée".into(),
+            email: "renee@example.de".into()
+        }]
+    );
+    assert!(rows[0].is_seen());
+    assert_eq!(rows[0].size, 512);
+    assert_eq!(
+        rows[0].received.as_deref(),
+        Some("2026-03-02T09:15:00+01:00")
+    );
+    assert!(!rows[0].has_attachments);
+    assert!(rows[1].has_attachments);
+    assert_eq!(rows[1].in_reply_to.as_deref(), Some("<a@example.de>"));
+
+    assert_eq!(
+        completed(&events, ids[4]),
+        &Ok(Outcome::Section(Some(b"Hi there\r\n".to_vec())))
+    );
+    let Ok(Outcome::FlagsChanged(changed)) = completed(&events, ids[5]) else {
+        panic!("{events:?}")
+    };
+    assert_eq!(changed[0].uid, Some(2));
+    assert_eq!(changed[0].flags, vec!["\\Flagged".to_owned()]);
+    assert!(events.contains(&Event::Bye("Logging out".into())));
+    assert_eq!(completed(&events, ids[6]), &Ok(Outcome::Done));
+    // Nothing was mistaken for news.
+    assert!(!events.iter().any(|e| matches!(e, Event::Changed(_))));
+}
+
+#[test]
+fn idle_reports_changes_made_elsewhere() {
+    let server = [
+        GREETING,
+        b"* 2 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\nP1 OK [READ-WRITE] selected\r\n",
+        b"+ idling\r\n",
+        b"* 3 EXISTS\r\n* 1 FETCH (FLAGS (\\Seen \\Flagged))\r\n* 2 EXPUNGE\r\n",
+        b"P2 OK Idle completed\r\n",
+    ]
+    .concat();
+    let make = || {
+        let mut session = Session::new(1 << 20);
+        session.select("INBOX", false).unwrap();
+        session.idle();
+        session
+    };
+    let whole = drive(&mut make(), &[&server]);
+    let changes: Vec<&MailboxChange> = whole
+        .1
+        .iter()
+        .filter_map(|e| match e {
+            Event::Changed(change) => Some(change),
+            _ => None,
+        })
+        .collect();
+    // DONE was never requested, so the IDLE is still open: its completion must wait.
+    assert!(whole.1.contains(&Event::Idling));
+    assert_eq!(changes.len(), 3, "{:?}", whole.1);
+    assert_eq!(changes[0], &MailboxChange::Exists(3));
+    assert_eq!(
+        changes[1],
+        &MailboxChange::Flags(FlagUpdate {
+            seq: 1,
+            uid: None,
+            flags: vec!["\\Seen".into(), "\\Flagged".into()],
+            modseq: None
+        })
+    );
+    assert_eq!(changes[2], &MailboxChange::Expunged(2));
+
+    // The same, with DONE sent after the changes, fed in every split.
+    let make_done = || make();
+    let (sent, events) = every_split(make_done, &server);
+    assert!(String::from_utf8(sent).unwrap().ends_with("P2 IDLE\r\n"));
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Changed(_)))
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn idle_done_ends_idle() {
+    let mut session = Session::new(1 << 20);
+    let id = session.idle();
+    let (_, events) = drive(&mut session, &[GREETING, b"+ idling\r\n"]);
+    assert!(events.contains(&Event::Idling));
+    session.idle_done().unwrap();
+    let (sent, events) = drive(&mut session, &[b"P1 OK Idle completed\r\n"]);
+    assert_eq!(sent, b"DONE\r\n");
+    assert_eq!(completed(&events, id), &Ok(Outcome::Done));
+    assert_eq!(session.idle_done(), Err(RequestError::NotIdling));
+}
+
+#[test]
+fn refusals_carry_their_response_code() {
+    let server = [
+        GREETING,
+        b"P1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\nP2 NO [TRYCREATE] Mailbox doesn't exist: Nope\r\n",
+    ]
+    .concat();
+    let make = || {
+        let mut session = Session::new(1 << 20);
+        session.login("alice", "wrong").unwrap();
+        session.select("Nope", false).unwrap();
+        session
+    };
+    let (_, events) = every_split(make, &server);
+    let errors: Vec<&CommandError> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Completed { result: Err(e), .. } => Some(e),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(errors.len(), 2);
+    assert_eq!(errors[0].status, "NO");
+    assert_eq!(errors[0].code.as_deref(), Some("AUTHENTICATIONFAILED"));
+    assert_eq!(errors[1].code.as_deref(), Some("TRYCREATE"));
+}
+
+#[test]
+fn authenticate_plain_uses_sasl_ir_when_offered() {
+    let mut session = Session::new(1 << 20);
+    let (_, _) = drive(&mut session, &[GREETING]);
+    let id = session.authenticate_plain("alice", "secret").unwrap();
+    let (sent, events) = drive(&mut session, &[b"P1 OK Logged in\r\n"]);
+    // "\0alice\0secret" in base64, in the command itself.
+    assert_eq!(sent, b"P1 AUTHENTICATE PLAIN AGFsaWNlAHNlY3JldA==\r\n");
+    assert_eq!(completed(&events, id), &Ok(Outcome::Done));
+
+    let mut session = Session::new(1 << 20);
+    drive(&mut session, &[b"* OK ready\r\n"]);
+    let id = session.authenticate_plain("alice", "secret").unwrap();
+    let (sent, events) = drive(&mut session, &[b"+ \r\n", b"P1 OK Logged in\r\n"]);
+    assert_eq!(sent, b"P1 AUTHENTICATE PLAIN\r\nAGFsaWNlAHNlY3JldA==\r\n");
+    assert_eq!(completed(&events, id), &Ok(Outcome::Done));
+}
+
+#[test]
+fn values_that_could_inject_commands_are_refused() {
+    let mut session = Session::new(1 << 20);
+    // A password with CRLF goes as a literal: its bytes leave only once the server
+    // asked for them, and the server reads them as data, never as a command.
+    session.login("alice", "x\r\nP9 DELETE INBOX").unwrap();
+    let (sent, _) = drive(&mut session, &[b"* OK ready\r\n"]);
+    assert_eq!(sent, b"P1 LOGIN alice {18}\r\n");
+    let (sent, _) = drive(&mut session, &[b"+ go on\r\n"]);
+    assert_eq!(sent, b"x\r\nP9 DELETE INBOX\r\n");
+    let mut session = Session::new(1 << 20);
+    assert!(session.authenticate_plain("al\0ice", "x").is_err());
+    assert!(session.fetch_section(1, &[0]).is_err());
+    assert!(
+        session
+            .store_flags(1, None, FlagOperation::Add, &["\\Seen)"])
+            .is_err()
+    );
+    // A password with spaces and quotes is fine: it goes as a quoted string or literal.
+    assert!(session.login("alice", "a \"quoted\" pass").is_ok());
+}
+
+#[test]
+fn login_is_refused_when_disabled() {
+    let mut session = Session::new(1 << 20);
+    drive(
+        &mut session,
+        &[b"* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] hi\r\n"],
+    );
+    assert_eq!(session.login("a", "b"), Err(RequestError::LoginDisabled));
+}
+
+#[test]
+fn malformed_input_is_an_error_that_shows_what() {
+    let mut session = Session::new(1 << 20);
+    session.receive(GREETING);
+    session.receive(b"* 1 FETCH (UID banana)\r\n");
+    let mut error = None;
+    for _ in 0..10 {
+        match session.progress() {
+            Ok(Step::NeedInput) => break,
+            Ok(_) => continue,
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+    }
+    match error {
+        Some(ProtocolError::Malformed(text)) => assert!(text.contains("banana"), "{text}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn oversized_responses_hit_the_cap() {
+    let mut session = Session::new(1024);
+    session.receive(GREETING);
+    session.receive(b"* 1 FETCH (UID 1 BODY[] {4096}\r\n");
+    // The excess is dropped as it arrives (imap-next's fragmentizer), not buffered;
+    // the error comes once the response ends.
+    session.receive(&[b'x'; 4096]);
+    session.receive(b")\r\n");
+    let mut error = None;
+    for _ in 0..10 {
+        match session.progress() {
+            Ok(Step::NeedInput) => break,
+            Ok(_) => continue,
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+    }
+    assert_eq!(error, Some(ProtocolError::TooLong { limit: 1024 }));
+}
+
+#[test]
+fn bye_greeting_is_reported() {
+    let mut session = Session::new(1 << 20);
+    let (_, events) = drive(&mut session, &[b"* BYE Too many connections\r\n"]);
+    assert_eq!(events, vec![Event::Bye("Too many connections".into())]);
+}
