@@ -11,6 +11,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub type WebSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// How long a read waits before the test fails.
+pub const READ_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Opens the WebSocket, optionally with an `Origin` header as a browser would send.
 pub async fn connect(url: &str, origin: Option<&str>) -> anyhow::Result<WebSocket> {
     let mut request = url.into_client_request()?;
@@ -104,10 +107,15 @@ impl Tunnel {
         Ok(())
     }
 
-    /// Receives more bytes into the buffer; false once the tunnel has closed.
+    /// Receives more bytes into the buffer; false once the tunnel has closed. A
+    /// server that says nothing for [`READ_PATIENCE`] fails the test instead of
+    /// hanging it.
     async fn fill(&mut self) -> anyhow::Result<bool> {
         loop {
-            match self.ws.next().await {
+            let next = tokio::time::timeout(READ_PATIENCE, self.ws.next())
+                .await
+                .map_err(|_| anyhow::anyhow!("nothing arrived for {READ_PATIENCE:?}"))?;
+            match next {
                 Some(Ok(Message::Binary(data))) => {
                     self.buffer.extend_from_slice(&data);
                     return Ok(true);
@@ -124,6 +132,14 @@ impl Tunnel {
                 None => return Ok(false),
             }
         }
+    }
+
+    /// Whatever bytes come next (buffered first); `None` once the tunnel has closed.
+    pub async fn recv_chunk(&mut self) -> anyhow::Result<Option<Vec<u8>>> {
+        if self.buffer.is_empty() && !self.fill().await? {
+            return Ok(None);
+        }
+        Ok(Some(std::mem::take(&mut self.buffer)))
     }
 
     /// One CRLF-terminated line, without the CRLF.

@@ -8,6 +8,7 @@
 //! - [`certs`]: a throwaway CA and server certificate for the mail server's TLS;
 //! - [`server`]: a `postern-server` process with a generated config;
 //! - [`client`]: a native WebSocket client speaking the tunnel contract;
+//! - [`imap_client`]: the shared IMAP engine driven over that client;
 //! - [`browser`]: headless Chromium over WebDriver, for end-to-end tests of the page.
 //!
 //! Each test gets its own instances, so tests run in parallel without sharing state.
@@ -17,6 +18,7 @@ pub mod certs;
 pub mod client;
 pub mod corpus;
 pub mod dovecot;
+pub mod imap_client;
 pub mod server;
 
 use std::net::TcpListener;

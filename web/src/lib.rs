@@ -3,6 +3,7 @@
 //! Map of the modules:
 //! - [`tunnel`]: one mail session over the server's `/tunnel` WebSocket: the JSON
 //!   handshake from `postern_shared::tunnel`, then raw protocol bytes;
+//! - [`imap_connection`]: the shared IMAP engine driven over a tunnel;
 //! - `dom`: a few typed helpers over web-sys for building the page;
 //! - `login`: the login form: upstream choice (from `/api/upstreams`), protocol, user.
 //!
@@ -10,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 mod dom;
+pub mod imap_connection;
 mod login;
 pub mod tunnel;
 

@@ -60,3 +60,51 @@ async fn a_refusal_arrives_as_a_typed_error() {
         other => panic!("unexpected: {other:?}"),
     }
 }
+
+/// The shared IMAP engine, compiled to wasm, signs in through the tunnel, lists,
+/// selects, fetches a window of summaries and one body part.
+#[wasm_bindgen_test]
+async fn the_imap_engine_runs_in_the_browser() {
+    use postern_shared::imap::{Outcome, SpecialUse};
+    use postern_web::imap_connection::ImapConnection;
+
+    let mut imap = ImapConnection::open(tunnel_url(), "implicit")
+        .await
+        .unwrap();
+    let login = imap.session.login("alice", "alice-secret").unwrap();
+    imap.run(login).await.unwrap();
+
+    let list = imap.session.list();
+    let Outcome::Mailboxes(folders) = imap.run(list).await.unwrap() else {
+        panic!("LIST returned something else")
+    };
+    assert!(
+        folders
+            .iter()
+            .any(|f| f.special_use == Some(SpecialUse::Sent))
+    );
+
+    let select = imap.session.select("INBOX", true).unwrap();
+    let Outcome::Selected(inbox) = imap.run(select).await.unwrap() else {
+        panic!("EXAMINE returned something else")
+    };
+    assert!(inbox.exists >= 10 && inbox.read_only);
+
+    let window = imap.session.fetch_summaries(4, Some(6)).unwrap();
+    let Outcome::Summaries(rows) = imap.run(window).await.unwrap() else {
+        panic!("FETCH returned something else")
+    };
+    let uids: Vec<u32> = rows.iter().map(|r| r.uid).collect();
+    assert_eq!(uids, [4, 5, 6]);
+    assert_eq!(rows[0].subject, "Grüße aus Köln — Planung 2026 ✓");
+
+    // Part 1 of the multipart/alternative message (uid 8) is its plain text.
+    let part = imap.session.fetch_section(8, &[1]).unwrap();
+    let Outcome::Section(Some(text)) = imap.run(part).await.unwrap() else {
+        panic!("no body part")
+    };
+    assert!(String::from_utf8(text).unwrap().contains("Lunch on Friday"));
+
+    let logout = imap.session.logout();
+    imap.run(logout).await.unwrap();
+}
