@@ -31,6 +31,8 @@ pub struct MessageSummary {
     pub size: u32,
     pub message_id: Option<String>,
     pub in_reply_to: Option<String>,
+    /// Message ids from the References header, oldest first (for threading).
+    pub references: Vec<String>,
     /// Whether the structure has a part meant as an attachment.
     pub has_attachments: bool,
 }

@@ -53,10 +53,23 @@ pub struct Dovecot {
     mail_owner: Option<(u32, u32)>,
 }
 
+/// What Dovecot 2.3 announces after login; [`Dovecot::start_without`] hides some.
+const CAPABILITIES: &str = "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY \
+    THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT \
+    CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES \
+    WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE \
+    SAVEDATE LITERAL+ NOTIFY SPECIAL-USE";
+
 impl Dovecot {
     /// Starts Dovecot with the test users and empty mailboxes, and waits until it
     /// greets on every port.
     pub fn start() -> anyhow::Result<Dovecot> {
+        Dovecot::start_without(&[])
+    }
+
+    /// Like [`Dovecot::start`], but not announcing `hidden` capabilities after login
+    /// (e.g. `MOVE`, `IDLE`), to exercise a client's fallbacks against a real server.
+    pub fn start_without(hidden: &[&str]) -> anyhow::Result<Dovecot> {
         let dir = tempfile::Builder::new()
             .prefix("postern-dovecot-")
             .tempdir_in("/tmp")?;
@@ -83,7 +96,17 @@ impl Dovecot {
                 std::fs::create_dir_all(maildir.join(sub))?;
             }
         }
-        let config = config_text(dir.path(), &ports, &pki, root);
+        let mut config = config_text(dir.path(), &ports, &pki, root);
+        if !hidden.is_empty() {
+            let announced: Vec<&str> = CAPABILITIES
+                .split_whitespace()
+                .filter(|c| !hidden.iter().any(|h| h.eq_ignore_ascii_case(c)))
+                .collect();
+            config.push_str(&format!(
+                "protocol imap {{\n  imap_capability = {}\n}}\n",
+                announced.join(" ")
+            ));
+        }
         let config_file = dir.path().join("dovecot.conf");
         std::fs::write(&config_file, config)?;
         if let Some(owner) = mail_owner {

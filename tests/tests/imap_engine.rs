@@ -1,7 +1,7 @@
 //! The shared IMAP engine, natively, through the real tunnel to real Dovecot.
 
 use base64::Engine;
-use postern_shared::imap::{FlagOperation, MailboxChange, Outcome, SpecialUse};
+use postern_shared::imap::{FlagOperation, MailboxChange, Outcome, SpecialUse, UidSet};
 use postern_tests::client::Tunnel;
 use postern_tests::corpus;
 use postern_tests::dovecot::Dovecot;
@@ -65,7 +65,10 @@ async fn list_select_fetch_and_store() {
         "{inbox:?}"
     );
 
-    let fetch = client.session.fetch_summaries(1, None).unwrap();
+    let fetch = client
+        .session
+        .fetch_summaries(&UidSet::range(1, None))
+        .unwrap();
     let Outcome::Summaries(rows) = client.ok(fetch).await else {
         panic!()
     };
@@ -98,7 +101,7 @@ async fn list_select_fetch_and_store() {
     );
 
     // The 5 MB attachment is part 2 of message 10; fetched alone it decodes intact.
-    let part = client.session.fetch_section(10, &[2]).unwrap();
+    let part = client.session.fetch_section(10, &[2], None).unwrap();
     let Outcome::Section(Some(encoded)) = client.ok(part).await else {
         panic!()
     };
@@ -113,9 +116,17 @@ async fn list_select_fetch_and_store() {
 
     let store = client
         .session
-        .store_flags(2, Some(2), FlagOperation::Add, &["\\Seen", "\\Flagged"])
+        .store_flags(
+            &UidSet::single(2),
+            FlagOperation::Add,
+            &["\\Seen", "\\Flagged"],
+            None,
+        )
         .unwrap();
-    let Outcome::FlagsChanged(changed) = client.ok(store).await else {
+    let Outcome::FlagsChanged {
+        updates: changed, ..
+    } = client.ok(store).await
+    else {
         panic!()
     };
     assert_eq!(changed.len(), 1);
@@ -169,7 +180,7 @@ async fn an_idling_session_sees_another_clients_changes() {
     let mut watcher = logged_in(&server, upstream::PLAIN).await;
     let select = watcher.session.select("INBOX", false).unwrap();
     watcher.ok(select).await;
-    let idle = watcher.session.idle();
+    let idle = watcher.session.idle().unwrap();
     watcher.idling().await.unwrap();
 
     let mut other = logged_in(&server, upstream::IMPLICIT).await;
@@ -179,7 +190,7 @@ async fn an_idling_session_sees_another_clients_changes() {
     // A flag change.
     let store = other
         .session
-        .store_flags(1, Some(1), FlagOperation::Add, &["\\Flagged"])
+        .store_flags(&UidSet::single(1), FlagOperation::Add, &["\\Flagged"], None)
         .unwrap();
     other.ok(store).await;
     match watcher.next_change().await.unwrap() {

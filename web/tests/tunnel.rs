@@ -65,7 +65,7 @@ async fn a_refusal_arrives_as_a_typed_error() {
 /// selects, fetches a window of summaries and one body part.
 #[wasm_bindgen_test]
 async fn the_imap_engine_runs_in_the_browser() {
-    use postern_shared::imap::{Outcome, SpecialUse};
+    use postern_shared::imap::{Outcome, SpecialUse, UidSet};
     use postern_web::imap_connection::ImapConnection;
 
     let mut imap = ImapConnection::open(tunnel_url(), "implicit")
@@ -90,7 +90,10 @@ async fn the_imap_engine_runs_in_the_browser() {
     };
     assert!(inbox.exists >= 10 && inbox.read_only);
 
-    let window = imap.session.fetch_summaries(4, Some(6)).unwrap();
+    let window = imap
+        .session
+        .fetch_summaries(&UidSet::range(4, Some(6)))
+        .unwrap();
     let Outcome::Summaries(rows) = imap.run(window).await.unwrap() else {
         panic!("FETCH returned something else")
     };
@@ -99,7 +102,7 @@ async fn the_imap_engine_runs_in_the_browser() {
     assert_eq!(rows[0].subject, "Grüße aus Köln — Planung 2026 ✓");
 
     // Part 1 of the multipart/alternative message (uid 8) is its plain text.
-    let part = imap.session.fetch_section(8, &[1]).unwrap();
+    let part = imap.session.fetch_section(8, &[1], None).unwrap();
     let Outcome::Section(Some(text)) = imap.run(part).await.unwrap() else {
         panic!("no body part")
     };

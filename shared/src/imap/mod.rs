@@ -6,18 +6,31 @@
 //!   flight at once (pipelining); each completes with its own [`Event::Completed`].
 //! - [`outcome`]: what completed requests return: mailboxes, the selected mailbox,
 //!   message summaries, body sections, flag changes, errors.
+//! - [`UidSet`], [`SearchQuery`], [`SortBy`]: typed inputs (no text is pasted into a
+//!   command);
+//! - [`threading`]: RFC 5256 REFERENCES threading on the client, for servers without
+//!   THREAD;
 //! - [`utf7`]: modified UTF-7 mailbox names.
 //!
 //! Timeouts, reconnects and the transport are the caller's: the engine has no clock.
 
 pub mod outcome;
+mod search;
 mod session;
+pub mod threading;
+mod uid_set;
 pub mod utf7;
 
 pub use outcome::{
-    CommandError, FlagUpdate, MailboxChange, MailboxInfo, Outcome, SelectedMailbox, SpecialUse,
+    AppendUid, CommandError, CopyUid, FlagUpdate, MailboxChange, MailboxInfo, MailboxStatus,
+    Outcome, SelectedMailbox, SpecialUse, ThreadNode,
 };
-pub use session::{Event, FlagOperation, ProtocolError, RequestError, RequestId, Session, Step};
+pub use search::{SearchQuery, SortBy};
+pub use session::{
+    CachedState, Event, Extension, FlagOperation, ProtocolError, RequestError, RequestId, Session,
+    Step,
+};
+pub use uid_set::UidSet;
 
 #[cfg(test)]
 mod tests;

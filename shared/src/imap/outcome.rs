@@ -4,9 +4,11 @@
 use std::num::NonZeroU32;
 
 use imap_next::imap_types::body::{BodyStructure, SpecificFields};
-use imap_next::imap_types::core::{IString, NString};
+use imap_next::imap_types::core::{IString, NString, NString8};
 use imap_next::imap_types::envelope::Envelope;
-use imap_next::imap_types::fetch::MessageDataItem;
+use imap_next::imap_types::extensions::thread::Thread;
+use imap_next::imap_types::extensions::uidplus::{UidElement, UidSet as UidPlusSet};
+use imap_next::imap_types::fetch::{MessageDataItem, Section};
 use imap_next::imap_types::flag::{FlagFetch, FlagNameAttribute, FlagPerm};
 use imap_next::imap_types::response::{Code, StatusKind};
 use imap_next::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
@@ -16,15 +18,67 @@ use crate::summary::{Address, MessageSummary};
 /// The result of a completed request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Nothing to return beyond success (LOGIN, NOOP, LOGOUT, IDLE ended...).
+    /// Nothing to return beyond success (LOGIN, NOOP, LOGOUT, CREATE, IDLE ended...).
     Done,
     Capabilities(Vec<String>),
+    /// The server's ID (RFC 2971): field and value pairs.
+    ServerId(Vec<(String, Option<String>)>),
+    /// Extensions the server enabled (RFC 5161).
+    Enabled(Vec<String>),
+    /// Personal namespaces (RFC 2342): prefix and hierarchy delimiter.
+    Namespaces(Vec<(String, Option<char>)>),
     Mailboxes(Vec<MailboxInfo>),
+    Status(MailboxStatus),
     Selected(SelectedMailbox),
     Summaries(Vec<MessageSummary>),
     /// The requested body section; `None` when the server returned NIL.
     Section(Option<Vec<u8>>),
-    FlagsChanged(Vec<FlagUpdate>),
+    /// Flags after a STORE or a CHANGEDSINCE fetch. `not_modified` lists the UIDs an
+    /// UNCHANGEDSINCE store left alone because they changed meanwhile (RFC 7162).
+    FlagsChanged {
+        updates: Vec<FlagUpdate>,
+        not_modified: Vec<(u32, u32)>,
+    },
+    /// UIDs from SEARCH (ascending) or SORT (in the requested order).
+    Uids(Vec<u32>),
+    Threads(Vec<ThreadNode>),
+    /// COPY or MOVE; the new UIDs when the server has UIDPLUS.
+    Copied(Option<CopyUid>),
+    /// APPEND; the new message's UID when the server has UIDPLUS.
+    Appended(Option<AppendUid>),
+}
+
+/// Counts from STATUS.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MailboxStatus {
+    pub name: String,
+    pub messages: Option<u32>,
+    pub unseen: Option<u32>,
+    pub uid_next: Option<u32>,
+    pub uid_validity: Option<u32>,
+}
+
+/// Where copied messages went (RFC 4315 COPYUID), as inclusive UID ranges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyUid {
+    pub uid_validity: u32,
+    pub source: Vec<(u32, u32)>,
+    pub destination: Vec<(u32, u32)>,
+}
+
+/// Where an appended message went (RFC 4315 APPENDUID).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendUid {
+    pub uid_validity: u32,
+    pub uid: u32,
+}
+
+/// A conversation: a message and its replies. `uid` is `None` for a missing parent
+/// whose replies are known (RFC 5256 dummy message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadNode {
+    pub uid: Option<u32>,
+    pub children: Vec<ThreadNode>,
 }
 
 /// The server refused a command (NO or BAD), with its response code.
@@ -244,6 +298,15 @@ pub(crate) fn summary(items: &[MessageDataItem<'_>]) -> Option<MessageSummary> {
             MessageDataItem::BodyStructure(structure) => {
                 summary.has_attachments = has_attachment(structure);
             }
+            MessageDataItem::BodyExt {
+                section: Some(Section::HeaderFields(..)),
+                data,
+                ..
+            } => {
+                if let Some(header) = &data.0 {
+                    summary.references = message_ids(header.as_ref());
+                }
+            }
             _ => {}
         }
     }
@@ -263,6 +326,7 @@ fn from_envelope(uid: u32, envelope: &Envelope<'_>) -> MessageSummary {
         size: 0,
         message_id: text(&envelope.message_id),
         in_reply_to: text(&envelope.in_reply_to),
+        references: Vec::new(),
         has_attachments: false,
     }
 }
@@ -342,4 +406,66 @@ pub(crate) fn uid_ranges(set: &SequenceSet) -> Vec<(u32, u32)> {
             Sequence::Range(a, b) => (value(a).min(value(b)), value(a).max(value(b))),
         })
         .collect()
+}
+
+/// The `<...>` message ids in a header block such as `References: <a@x> <b@y>`.
+fn message_ids(header: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(header);
+    let value = text.split_once(':').map(|(_, v)| v).unwrap_or("");
+    value
+        .split('<')
+        .skip(1)
+        .filter_map(|part| {
+            part.split_once('>')
+                .map(|(id, _)| format!("<{}>", id.trim()))
+        })
+        .collect()
+}
+
+/// A server THREAD response (RFC 5256) as a tree.
+pub(crate) fn thread_tree(thread: &Thread) -> ThreadNode {
+    match thread {
+        Thread::Members { prefix, answers } => {
+            // `(a b c (d)(e))`: a is the parent of b, b of c, and c of d and e.
+            let chain: Vec<u32> = prefix.as_ref().iter().map(|n| n.get()).collect();
+            let mut node = ThreadNode {
+                uid: chain.last().copied(),
+                children: answers
+                    .as_ref()
+                    .map(|a| a.as_ref().iter().map(thread_tree).collect())
+                    .unwrap_or_default(),
+            };
+            for &uid in chain.iter().rev().skip(1) {
+                node = ThreadNode {
+                    uid: Some(uid),
+                    children: vec![node],
+                };
+            }
+            node
+        }
+        Thread::Nested { answers } => ThreadNode {
+            uid: None,
+            children: answers.as_ref().iter().map(thread_tree).collect(),
+        },
+    }
+}
+
+/// A COPYUID/APPENDUID set as inclusive ranges.
+pub(crate) fn uid_set_ranges(set: &UidPlusSet) -> Vec<(u32, u32)> {
+    set.0
+        .as_ref()
+        .iter()
+        .map(|element| match element {
+            UidElement::Single(n) => (n.get(), n.get()),
+            UidElement::Range(a, b) => (a.get().min(b.get()), a.get().max(b.get())),
+        })
+        .collect()
+}
+
+/// The bytes of a BINARY section (`NIL` gives `None`).
+pub(crate) fn nstring8_bytes(value: &NString8<'_>) -> Option<Vec<u8>> {
+    match value {
+        NString8::NString(nstring) => nstring.0.as_ref().map(|s| s.as_ref().to_vec()),
+        NString8::Literal8(literal) => Some(literal.data.to_vec()),
+    }
 }

@@ -66,10 +66,10 @@ fn pipelined_session_from_login_to_logout() {
           * 1 FETCH (UID 1 FLAGS (\\Seen) INTERNALDATE \"02-Mar-2026 09:15:00 +0100\" RFC822.SIZE 512 \
 ENVELOPE (\"Mon, 02 Mar 2026 09:15:00 +0100\" \"=?UTF-8?B?R3LDvMOfZQ==?=\" \
 ((\"=?UTF-8?Q?Ren=C3=A9e?=\" NIL \"renee\" \"example.de\")) NIL NIL ((NIL NIL \"alice\" \"example.org\")) NIL NIL NIL \"<a@example.de>\") \
-BODYSTRUCTURE (\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"8bit\" 40 2 NIL NIL NIL NIL))\r\n\
+BODYSTRUCTURE (\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"8bit\" 40 2 NIL NIL NIL NIL) BODY[HEADER.FIELDS (REFERENCES)] {2}\r\n\r\n)\r\n\
           * 2 FETCH (UID 2 FLAGS () INTERNALDATE \"03-Mar-2026 10:00:00 +0000\" RFC822.SIZE 9000 \
 ENVELOPE (NIL \"Report\" ((NIL NIL \"bob\" \"example.org\")) NIL NIL NIL NIL NIL \"<a@example.de>\" \"<b@example.org>\") \
-BODYSTRUCTURE ((\"text\" \"plain\" NIL NIL NIL \"7bit\" 10 1 NIL NIL NIL NIL)(\"application\" \"pdf\" (\"name\" \"r.pdf\") NIL NIL \"base64\" 8000 NIL (\"attachment\" (\"filename\" \"r.pdf\")) NIL NIL) \"mixed\" NIL NIL NIL NIL))\r\n\
+BODYSTRUCTURE ((\"text\" \"plain\" NIL NIL NIL \"7bit\" 10 1 NIL NIL NIL NIL)(\"application\" \"pdf\" (\"name\" \"r.pdf\") NIL NIL \"base64\" 8000 NIL (\"attachment\" (\"filename\" \"r.pdf\")) NIL NIL) \"mixed\" NIL NIL NIL NIL) BODY[HEADER.FIELDS (REFERENCES)] {30}\r\nReferences: <a@example.de>\r\n\r\n)\r\n\
           P4 OK Fetch completed\r\n\
           * 2 FETCH (UID 2 BODY[1] {10}\r\nHi there\r\n)\r\n\
           P5 OK Fetch completed\r\n\
@@ -85,10 +85,10 @@ BODYSTRUCTURE ((\"text\" \"plain\" NIL NIL NIL \"7bit\" 10 1 NIL NIL NIL NIL)(\"
             session.login("alice", "alice-secret").unwrap(),
             session.list(),
             session.select("INBOX", false).unwrap(),
-            session.fetch_summaries(1, None).unwrap(),
-            session.fetch_section(2, &[1]).unwrap(),
+            session.fetch_summaries(&UidSet::range(1, None)).unwrap(),
+            session.fetch_section(2, &[1], None).unwrap(),
             session
-                .store_flags(2, Some(2), FlagOperation::Add, &["\\Flagged"])
+                .store_flags(&UidSet::single(2), FlagOperation::Add, &["\\Flagged"], None)
                 .unwrap(),
             session.logout(),
         ];
@@ -103,7 +103,7 @@ BODYSTRUCTURE ((\"text\" \"plain\" NIL NIL NIL \"7bit\" 10 1 NIL NIL NIL NIL)(\"
         "P1 LOGIN alice alice-secret\r\n\
          P2 LIST \"\" *\r\n\
          P3 SELECT INBOX\r\n\
-         P4 UID FETCH 1:* (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE BODYSTRUCTURE)\r\n\
+         P4 UID FETCH 1:* (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (References)])\r\n\
          P5 UID FETCH 2 (UID BODY.PEEK[1])\r\n\
          P6 UID STORE 2 +FLAGS (\\Flagged)\r\n\
          P7 LOGOUT\r\n"
@@ -158,12 +158,17 @@ BODYSTRUCTURE ((\"text\" \"plain\" NIL NIL NIL \"7bit\" 10 1 NIL NIL NIL NIL)(\"
     assert!(!rows[0].has_attachments);
     assert!(rows[1].has_attachments);
     assert_eq!(rows[1].in_reply_to.as_deref(), Some("<a@example.de>"));
+    assert_eq!(rows[1].references, ["<a@example.de>"]);
+    assert!(rows[0].references.is_empty());
 
     assert_eq!(
         completed(&events, ids[4]),
         &Ok(Outcome::Section(Some(b"Hi there\r\n".to_vec())))
     );
-    let Ok(Outcome::FlagsChanged(changed)) = completed(&events, ids[5]) else {
+    let Ok(Outcome::FlagsChanged {
+        updates: changed, ..
+    }) = completed(&events, ids[5])
+    else {
         panic!("{events:?}")
     };
     assert_eq!(changed[0].uid, Some(2));
@@ -187,7 +192,7 @@ fn idle_reports_changes_made_elsewhere() {
     let make = || {
         let mut session = Session::new(1 << 20);
         session.select("INBOX", false).unwrap();
-        session.idle();
+        session.idle().unwrap();
         session
     };
     let whole = drive(&mut make(), &[&server]);
@@ -230,7 +235,7 @@ fn idle_reports_changes_made_elsewhere() {
 #[test]
 fn idle_done_ends_idle() {
     let mut session = Session::new(1 << 20);
-    let id = session.idle();
+    let id = session.idle().unwrap();
     let (_, events) = drive(&mut session, &[GREETING, b"+ idling\r\n"]);
     assert!(events.contains(&Event::Idling));
     session.idle_done().unwrap();
@@ -297,10 +302,11 @@ fn values_that_could_inject_commands_are_refused() {
     assert_eq!(sent, b"x\r\nP9 DELETE INBOX\r\n");
     let mut session = Session::new(1 << 20);
     assert!(session.authenticate_plain("al\0ice", "x").is_err());
-    assert!(session.fetch_section(1, &[0]).is_err());
+    assert!(session.fetch_section(1, &[0], None).is_err());
+    assert!(session.fetch_summaries(&UidSet::of(&[])).is_err());
     assert!(
         session
-            .store_flags(1, None, FlagOperation::Add, &["\\Seen)"])
+            .store_flags(&UidSet::single(1), FlagOperation::Add, &["\\Seen)"], None)
             .is_err()
     );
     // A password with spaces and quotes is fine: it goes as a quoted string or literal.
@@ -367,4 +373,212 @@ fn bye_greeting_is_reported() {
     let mut session = Session::new(1 << 20);
     let (_, events) = drive(&mut session, &[b"* BYE Too many connections\r\n"]);
     assert_eq!(events, vec![Event::Bye("Too many connections".into())]);
+}
+
+#[test]
+fn move_without_the_extension_copies_marks_and_expunges_in_turn() {
+    let caps = b"* OK [CAPABILITY IMAP4rev1 UIDPLUS] ready\r\n";
+    let mut session = Session::new(1 << 20);
+    drive(&mut session, &[caps]);
+    let id = session.move_to(&UidSet::of(&[4, 5]), "Archive").unwrap();
+    let (sent, events) = drive(&mut session, &[b"P1 OK [COPYUID 9 4:5 20:21] Copied\r\n"]);
+    // The next step goes out only after the copy succeeded.
+    assert_eq!(
+        String::from_utf8(sent).unwrap(),
+        "P1 UID COPY 4:5 Archive\r\nP2 UID STORE 4:5 +FLAGS.SILENT (\\Deleted)\r\n"
+    );
+    assert!(events.is_empty());
+    let (sent, _) = drive(&mut session, &[b"P2 OK Stored\r\n"]);
+    assert_eq!(sent, b"P3 UID EXPUNGE 4:5\r\n");
+    let (_, events) = drive(
+        &mut session,
+        &[b"* 4 EXPUNGE\r\n* 4 EXPUNGE\r\nP3 OK Expunged\r\n"],
+    );
+    assert_eq!(
+        completed(&events, id),
+        &Ok(Outcome::Copied(Some(CopyUid {
+            uid_validity: 9,
+            source: vec![(4, 5)],
+            destination: vec![(20, 21)]
+        })))
+    );
+
+    // A failed copy stops there: nothing is marked or expunged.
+    let id = session.move_to(&UidSet::single(6), "Nope").unwrap();
+    let (sent, events) = drive(&mut session, &[b"P4 NO [TRYCREATE] No such folder\r\n"]);
+    assert_eq!(sent, b"P4 UID COPY 6 Nope\r\n");
+    assert!(completed(&events, id).is_err());
+    let (sent, _) = drive(&mut session, &[]);
+    assert!(sent.is_empty());
+}
+
+#[test]
+fn search_sort_thread_status_and_append() {
+    let server = [
+        b"* OK [CAPABILITY IMAP4rev1 SORT THREAD=REFERENCES LITERAL+ UIDPLUS ENABLE QRESYNC ID NAMESPACE] hi\r\n".as_slice(),
+        b"* SEARCH 2 5 9\r\nP1 OK done\r\n",
+        b"* SORT 9 2 5\r\nP2 OK done\r\n",
+        b"* THREAD (1 2 (3)(4))(5)((6)(7))\r\nP3 OK done\r\n",
+        b"* STATUS Entw&APw-rfe (MESSAGES 3 UNSEEN 1 UIDNEXT 4 UIDVALIDITY 77)\r\nP4 OK done\r\n",
+        b"P5 OK [APPENDUID 77 4] Appended\r\n",
+        b"* ENABLED QRESYNC\r\nP6 OK enabled\r\n",
+        b"* ID (\"name\" \"Dovecot\")\r\nP7 OK id\r\n",
+        b"* NAMESPACE ((\"\" \"/\")) NIL NIL\r\nP8 OK ns\r\n",
+    ]
+    .concat();
+    let ids = std::cell::RefCell::new(Vec::new());
+    let make = || {
+        let mut session = Session::new(1 << 20);
+        // Capabilities come with the greeting: feed it first so requests can check.
+        drive(
+            &mut session,
+            &[&server[..server.iter().position(|&b| b == b'\n').unwrap() + 1]],
+        );
+        let query = SearchQuery {
+            from: Some("Carol Baker".into()),
+            unseen: true,
+            ..SearchQuery::default()
+        };
+        ids.replace(vec![
+            session.search(&query).unwrap(),
+            session
+                .sort(SortBy::Size, true, &SearchQuery::default())
+                .unwrap(),
+            session.thread(&SearchQuery::default()).unwrap(),
+            session.status("Entwürfe").unwrap(),
+            session
+                .append("Drafts", b"Subject: x\r\n\r\nhi\r\n", &["\\Draft"], None)
+                .unwrap(),
+            session
+                .enable(&[Extension::QResync, Extension::Utf8Accept])
+                .unwrap(),
+            session.id("Postern", "0.1").unwrap(),
+            session.namespace(),
+        ]);
+        session
+    };
+    let greeting_end = server.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let (sent, events) = every_split(make, &server[greeting_end..]);
+    let ids = ids.into_inner();
+    let sent = String::from_utf8(sent).unwrap();
+    assert!(
+        sent.starts_with(
+            "P1 UID SEARCH CHARSET UTF-8 FROM \"Carol Baker\" UNSEEN\r\n\
+             P2 UID SORT (REVERSE SIZE) UTF-8 ALL\r\n\
+             P3 UID THREAD REFERENCES UTF-8 ALL\r\n\
+             P4 STATUS Entw&APw-rfe (MESSAGES UNSEEN UIDNEXT UIDVALIDITY)\r\n\
+             P5 APPEND Drafts (\\Draft) {18+}\r\nSubject: x\r\n\r\nhi\r\n\r\n\
+             P6 ENABLE QRESYNC\r\n"
+        ),
+        "{sent}"
+    );
+    assert_eq!(
+        completed(&events, ids[0]),
+        &Ok(Outcome::Uids(vec![2, 5, 9]))
+    );
+    assert_eq!(
+        completed(&events, ids[1]),
+        &Ok(Outcome::Uids(vec![9, 2, 5]))
+    );
+    let Ok(Outcome::Threads(threads)) = completed(&events, ids[2]) else {
+        panic!()
+    };
+    let leaf = |uid| ThreadNode {
+        uid: Some(uid),
+        children: vec![],
+    };
+    assert_eq!(
+        threads,
+        &vec![
+            ThreadNode {
+                uid: Some(1),
+                children: vec![ThreadNode {
+                    uid: Some(2),
+                    children: vec![leaf(3), leaf(4)]
+                }]
+            },
+            leaf(5),
+            ThreadNode {
+                uid: None,
+                children: vec![leaf(6), leaf(7)]
+            },
+        ]
+    );
+    assert_eq!(
+        completed(&events, ids[3]),
+        &Ok(Outcome::Status(MailboxStatus {
+            name: "Entw&APw-rfe".into(),
+            messages: Some(3),
+            unseen: Some(1),
+            uid_next: Some(4),
+            uid_validity: Some(77),
+        }))
+    );
+    assert_eq!(
+        completed(&events, ids[4]),
+        &Ok(Outcome::Appended(Some(AppendUid {
+            uid_validity: 77,
+            uid: 4
+        })))
+    );
+    assert_eq!(
+        completed(&events, ids[5]),
+        &Ok(Outcome::Enabled(vec!["QRESYNC".into()]))
+    );
+    assert_eq!(
+        completed(&events, ids[6]),
+        &Ok(Outcome::ServerId(vec![(
+            "name".into(),
+            Some("Dovecot".into())
+        )]))
+    );
+    assert_eq!(
+        completed(&events, ids[7]),
+        &Ok(Outcome::Namespaces(vec![(String::new(), Some('/'))]))
+    );
+}
+
+#[test]
+fn qresync_select_reports_what_changed_while_away() {
+    let mut session = Session::new(1 << 20);
+    drive(
+        &mut session,
+        &[b"* OK [CAPABILITY IMAP4rev1 ENABLE QRESYNC CONDSTORE] hi\r\n"],
+    );
+    let cached = CachedState {
+        uid_validity: 5,
+        highest_modseq: 100,
+        known_uids: Some(UidSet::range(1, Some(20))),
+    };
+    assert!(
+        session.select_qresync("INBOX", &cached).is_err(),
+        "needs ENABLE first"
+    );
+    let enable = session.enable(&[Extension::QResync]).unwrap();
+    let (_, events) = drive(&mut session, &[b"* ENABLED QRESYNC\r\nP1 OK enabled\r\n"]);
+    assert!(completed(&events, enable).is_ok());
+    let select = session.select_qresync("INBOX", &cached).unwrap();
+    let (sent, events) = drive(
+        &mut session,
+        &[b"* 18 EXISTS\r\n* OK [UIDVALIDITY 5] x\r\n* OK [HIGHESTMODSEQ 120] x\r\n\
+* VANISHED (EARLIER) 3:4,9\r\n* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (110))\r\nP2 OK [READ-WRITE] selected\r\n"],
+    );
+    assert_eq!(sent, b"P2 SELECT INBOX (QRESYNC (5 100 1:20))\r\n");
+    assert!(events.contains(&Event::Changed(MailboxChange::Vanished {
+        uids: vec![(3, 4), (9, 9)],
+        earlier: true
+    })));
+    assert!(
+        events.contains(&Event::Changed(MailboxChange::Flags(FlagUpdate {
+            seq: 2,
+            uid: Some(2),
+            flags: vec!["\\Seen".into()],
+            modseq: Some(110)
+        })))
+    );
+    let Ok(Outcome::Selected(selected)) = completed(&events, select) else {
+        panic!()
+    };
+    assert_eq!(selected.highest_modseq, Some(120));
+    assert_eq!(selected.exists, 18);
 }
