@@ -9,6 +9,8 @@
 #   wasm32 target        the browser half of Postern is Rust compiled to WebAssembly
 #   wasm-bindgen-cli     must be exactly the version Cargo.lock pins, or bindings mismatch
 #   wasm-pack            builds the page bundle and runs the in-browser tests
+#   cargo-fuzz           the fuzz harness of the IMAP response path (stable Rust,
+#                        without a sanitizer)
 #   binaryen (npm)       a wasm-opt new enough for wasm-bindgen 0.2.13x; Debian's 108
 #                        silently corrupts its output, so ours goes first on PATH
 set -euo pipefail
@@ -49,6 +51,11 @@ fi
 if ! command -v wasm-pack >/dev/null; then
   log "cargo install wasm-pack (about 7 minutes cold)"
   cargo install wasm-pack
+fi
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  log "cargo install cargo-fuzz (about 2 minutes cold)"
+  cargo install cargo-fuzz
 fi
 
 if [ ! -x "$tools/node_modules/.bin/wasm-opt" ]; then

@@ -462,10 +462,10 @@ pub(crate) fn uid_set_ranges(set: &UidPlusSet) -> Vec<(u32, u32)> {
         .collect()
 }
 
-/// The bytes of a BINARY section (`NIL` gives `None`).
-pub(crate) fn nstring8_bytes(value: &NString8<'_>) -> Option<Vec<u8>> {
+/// The bytes of a BINARY section (`NIL` gives `None`), moved out.
+pub(crate) fn nstring8_bytes(value: NString8<'_>) -> Option<Vec<u8>> {
     match value {
-        NString8::NString(nstring) => nstring.0.as_ref().map(|s| s.as_ref().to_vec()),
-        NString8::Literal8(literal) => Some(literal.data.to_vec()),
+        NString8::NString(nstring) => nstring.0.map(|s| s.into_inner().into_owned()),
+        NString8::Literal8(literal) => Some(literal.data.into_owned()),
     }
 }

@@ -414,6 +414,14 @@ impl Session {
         self.pending.iter_mut().find_map(|p| pick(&mut p.work))
     }
 
+    /// Where the body section of message `uid` goes, if a request waits for it.
+    fn section_slot(&mut self, uid: Option<u32>) -> Option<&mut Option<Vec<u8>>> {
+        self.collecting(|w| match w {
+            Work::Section { uid: wanted, data } if Some(*wanted) == uid => Some(data),
+            _ => None,
+        })
+    }
+
     fn selecting(&mut self) -> Option<&mut SelectedMailbox> {
         self.collecting(|w| match w {
             Work::Select(selected) => Some(selected),
@@ -566,7 +574,7 @@ impl Session {
 
     /// A FETCH response is an answer to a pending FETCH or STORE when it carries what
     /// that request asked for; otherwise it is news (another client changed flags).
-    fn handle_fetch(&mut self, seq: NonZeroU32, items: Vec<MessageDataItem<'static>>) {
+    fn handle_fetch(&mut self, seq: NonZeroU32, mut items: Vec<MessageDataItem<'static>>) {
         let uid = outcome::uid_of(&items);
         if items
             .iter()
@@ -584,30 +592,35 @@ impl Session {
                 return;
             }
         }
-        let section =
-            items.iter().find_map(|i| match i {
+        // A body section moves out of the response: no copy of a 20 MB literal.
+        let section_at = items.iter().position(|i| {
+            matches!(
+                i,
                 MessageDataItem::BodyExt {
-                    section:
-                        None
+                    section: None
                         | Some(
                             Section::Part(_)
-                            | Section::Text(_)
-                            | Section::Header(_)
-                            | Section::Mime(_),
+                                | Section::Text(_)
+                                | Section::Header(_)
+                                | Section::Mime(_)
                         ),
-                    data,
                     ..
-                } => Some(data.0.as_ref().map(|d| d.as_ref().to_vec())),
-                MessageDataItem::Binary { value, .. } => Some(outcome::nstring8_bytes(value)),
-                _ => None,
-            });
-        if let Some(section) = section
-            && let Some(data) = self.collecting(|w| match w {
-                Work::Section { uid: wanted, data } if Some(*wanted) == uid => Some(data),
-                _ => None,
-            })
+                } | MessageDataItem::Binary { .. }
+            )
+        });
+        if let Some(at) = section_at
+            && self.section_slot(uid).is_some()
         {
-            *data = section;
+            let bytes = match items.swap_remove(at) {
+                MessageDataItem::BodyExt { data, .. } => {
+                    data.0.map(|s| s.into_inner().into_owned())
+                }
+                MessageDataItem::Binary { value, .. } => outcome::nstring8_bytes(value),
+                _ => unreachable!("position() matched a section item"),
+            };
+            if let Some(data) = self.section_slot(uid) {
+                *data = bytes;
+            }
             return;
         }
         let Some(update) = outcome::flag_update(seq, &items) else {
