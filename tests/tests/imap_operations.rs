@@ -456,3 +456,65 @@ async fn big_parts_in_pieces_and_decoded_by_the_server() {
             .any(|f| f.special_use == Some(SpecialUse::Junk))
     );
 }
+
+#[tokio::test]
+async fn opening_a_message_fetches_only_what_is_shown() {
+    use postern_shared::imap::structure::display_plan;
+    let (_dovecot, server) = start_without(&[]);
+    let mut client = inbox(&server).await;
+
+    // Nested multipart with an inline image and a PDF.
+    let structure = client.session.fetch_structure(9).unwrap();
+    let Outcome::Structure(root) = client.ok(structure).await else {
+        panic!()
+    };
+    let plan = display_plan(&root);
+    let html = plan.html.expect("an HTML body");
+    assert_eq!(plan.text.expect("a text body").section, [1, 1, 1]);
+    assert_eq!(
+        plan.inline_images[0].content_id.as_deref(),
+        Some("site-photo@example.org")
+    );
+    assert_eq!(plan.attachments[0].filename.as_deref(), Some("agenda.pdf"));
+    let body = client
+        .session
+        .fetch_section(9, &html.section, None)
+        .unwrap();
+    let Outcome::Section(Some(html)) = client.ok(body).await else {
+        panic!()
+    };
+    assert!(
+        String::from_utf8(html)
+            .unwrap()
+            .contains("cid:site-photo@example.org")
+    );
+
+    // The 5 MB message: its text is small, its attachment is left on the server.
+    let structure = client.session.fetch_structure(10).unwrap();
+    let Outcome::Structure(root) = client.ok(structure).await else {
+        panic!()
+    };
+    let plan = display_plan(&root);
+    assert_eq!(plan.attachments.len(), 1);
+    assert!(plan.attachments[0].size > 5_000_000);
+    let text = plan.text.unwrap();
+    assert!(text.size < 100);
+
+    // A single-part HTML message and a Latin-1 one.
+    let structure = client.session.fetch_structure(7).unwrap();
+    let Outcome::Structure(root) = client.ok(structure).await else {
+        panic!()
+    };
+    assert_eq!(display_plan(&root).html.unwrap().section, [1]);
+    let structure = client.session.fetch_structure(6).unwrap();
+    let Outcome::Structure(root) = client.ok(structure).await else {
+        panic!()
+    };
+    assert_eq!(
+        display_plan(&root).text.unwrap().charset.as_deref(),
+        Some("iso-8859-1")
+    );
+
+    let gone = client.session.fetch_structure(99).unwrap();
+    assert!(client.run(gone).await.unwrap().is_err());
+}

@@ -8,6 +8,7 @@
 //!   message summaries, body sections, flag changes, errors.
 //! - [`UidSet`], [`SearchQuery`], [`SortBy`]: typed inputs (no text is pasted into a
 //!   command);
+//! - [`structure`]: a message's MIME parts and which of them to fetch to show it;
 //! - [`threading`]: RFC 5256 REFERENCES threading on the client, for servers without
 //!   THREAD;
 //! - [`utf7`]: modified UTF-7 mailbox names.
@@ -17,6 +18,7 @@
 pub mod outcome;
 mod search;
 mod session;
+pub mod structure;
 pub mod threading;
 mod uid_set;
 pub mod utf7;

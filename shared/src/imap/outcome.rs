@@ -13,6 +13,7 @@ use imap_next::imap_types::flag::{FlagFetch, FlagNameAttribute, FlagPerm};
 use imap_next::imap_types::response::{Code, StatusKind};
 use imap_next::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
+use super::structure::BodyPart;
 use crate::summary::{Address, MessageSummary};
 
 /// The result of a completed request.
@@ -33,6 +34,8 @@ pub enum Outcome {
     Summaries(Vec<MessageSummary>),
     /// The requested body section; `None` when the server returned NIL.
     Section(Option<Vec<u8>>),
+    /// A message's MIME structure.
+    Structure(BodyPart),
     /// Flags after a STORE or a CHANGEDSINCE fetch. `not_modified` lists the UIDs an
     /// UNCHANGEDSINCE store left alone because they changed meanwhile (RFC 7162).
     FlagsChanged {

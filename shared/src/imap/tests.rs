@@ -582,3 +582,79 @@ fn qresync_select_reports_what_changed_while_away() {
     assert_eq!(selected.highest_modseq, Some(120));
     assert_eq!(selected.exists, 18);
 }
+
+#[test]
+fn a_malformed_response_is_skipped_and_the_session_goes_on() {
+    let mut session = Session::new(1 << 20);
+    let noop = session.noop();
+    session.receive(GREETING);
+    session.receive(b"* 1 FETCH (UID banana)\r\nP1 OK NOOP completed\r\n");
+    let mut outcomes = Vec::new();
+    let mut errors = 0;
+    for _ in 0..20 {
+        match session.progress() {
+            Ok(Step::NeedInput) => break,
+            Ok(Step::Event(event)) => outcomes.push(event),
+            Ok(Step::Send(_)) => {}
+            Err(_) => errors += 1,
+        }
+    }
+    assert_eq!(errors, 1);
+    assert_eq!(completed(&outcomes, noop), &Ok(Outcome::Done));
+}
+
+#[test]
+fn structure_tells_what_to_fetch_to_show_a_message() {
+    use crate::imap::structure::display_plan;
+    let server = [
+        GREETING,
+        b"* 9 FETCH (UID 9 BODYSTRUCTURE ((((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 48 1 NIL NIL NIL NIL)\
+(\"text\" \"html\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 120 1 NIL NIL NIL NIL) \"alternative\" (\"boundary\" \"alt-2\") NIL NIL NIL)\
+(\"image\" \"png\" (\"name\" \"site.png\") \"<site-photo@example.org>\" NIL \"base64\" 96 NIL (\"inline\" (\"filename\" \"site.png\")) NIL NIL) \
+\"related\" (\"boundary\" \"related-1\") NIL NIL NIL)\
+(\"application\" \"pdf\" (\"name\" \"agenda.pdf\") NIL NIL \"base64\" 76 NIL (\"attachment\" (\"filename\" \"=?UTF-8?Q?Tagesordnung_=C3=BC?=\")) NIL NIL) \
+\"mixed\" (\"boundary\" \"mixed-1\") NIL NIL NIL))\r\nP1 OK done\r\n\
+* 1 FETCH (UID 1 BODYSTRUCTURE (\"text\" \"html\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 300 8 NIL NIL NIL NIL))\r\nP2 OK done\r\n",
+    ]
+    .concat();
+    let ids = std::cell::RefCell::new(Vec::new());
+    let make = || {
+        let mut session = Session::new(1 << 20);
+        ids.replace(vec![
+            session.fetch_structure(9).unwrap(),
+            session.fetch_structure(1).unwrap(),
+        ]);
+        session
+    };
+    let (_, events) = every_split(make, &server);
+    let ids = ids.into_inner();
+    let Ok(Outcome::Structure(nested)) = completed(&events, ids[0]) else {
+        panic!("{events:?}")
+    };
+    let plan = display_plan(nested);
+    assert_eq!(plan.text.unwrap().section, [1, 1, 1]);
+    assert_eq!(plan.html.unwrap().section, [1, 1, 2]);
+    assert_eq!(plan.inline_images.len(), 1);
+    assert_eq!(plan.inline_images[0].section, [1, 2]);
+    assert_eq!(
+        plan.inline_images[0].content_id.as_deref(),
+        Some("site-photo@example.org")
+    );
+    assert_eq!(plan.attachments.len(), 1);
+    assert_eq!(plan.attachments[0].section, [2]);
+    assert_eq!(
+        plan.attachments[0].filename.as_deref(),
+        Some("Tagesordnung ü")
+    );
+    assert_eq!(plan.attachments[0].mime_type, "application/pdf");
+
+    let Ok(Outcome::Structure(single)) = completed(&events, ids[1]) else {
+        panic!()
+    };
+    let plan = display_plan(single);
+    let html = plan.html.unwrap();
+    assert_eq!(html.section, [1], "a single part is part 1");
+    assert_eq!(html.encoding, "quoted-printable");
+    assert_eq!(html.charset.as_deref(), Some("utf-8"));
+    assert!(plan.text.is_none() && plan.attachments.is_empty());
+}

@@ -27,6 +27,7 @@ use super::outcome::{
     self, AppendUid, CommandError, CopyUid, FlagUpdate, MailboxChange, MailboxInfo, MailboxStatus,
     Outcome, SelectedMailbox, ThreadNode,
 };
+use super::structure::BodyPart;
 use super::uid_set::UidSet;
 use crate::summary::MessageSummary;
 
@@ -116,6 +117,10 @@ enum Work {
     Section {
         uid: u32,
         data: Option<Vec<u8>>,
+    },
+    Structure {
+        uid: u32,
+        part: Option<BodyPart>,
     },
     Flags(Vec<FlagUpdate>),
     Search(Vec<u32>),
@@ -296,6 +301,18 @@ impl Session {
             }
             Work::Summaries(rows) => Outcome::Summaries(rows),
             Work::Section { data, .. } => Outcome::Section(data),
+            Work::Structure {
+                part: Some(part), ..
+            } => Outcome::Structure(part),
+            Work::Structure { uid, part: None } => {
+                let result = Err(CommandError {
+                    status: "NO",
+                    code: None,
+                    text: format!("the server sent no structure for UID {uid} (expunged?)"),
+                });
+                self.events.push_back(Event::Completed { id, result });
+                return;
+            }
             Work::Flags(updates) => Outcome::FlagsChanged {
                 updates,
                 not_modified: match code {
@@ -591,6 +608,16 @@ impl Session {
                 rows.push(summary);
                 return;
             }
+        }
+        if let Some(structure) = items.iter().find_map(|i| match i {
+            MessageDataItem::BodyStructure(s) => Some(s),
+            _ => None,
+        }) && let Some(slot) = self.collecting(|w| match w {
+            Work::Structure { uid: wanted, part } if Some(*wanted) == uid => Some(part),
+            _ => None,
+        }) {
+            *slot = Some(BodyPart::from_structure(structure));
+            return;
         }
         // A body section moves out of the response: no copy of a 20 MB literal.
         let section_at = items.iter().position(|i| {

@@ -293,6 +293,18 @@ impl Session {
         self.fetch(uids, items, Vec::new(), Work::Summaries(Vec::new()))
     }
 
+    /// The MIME structure of one message, to decide what to fetch to show it
+    /// ([`crate::imap::structure::display_plan`]).
+    pub fn fetch_structure(&mut self, uid: u32) -> Result<RequestId, RequestError> {
+        let items = vec![MessageDataItemName::Uid, MessageDataItemName::BodyStructure];
+        self.fetch(
+            &UidSet::single(uid),
+            items,
+            Vec::new(),
+            Work::Structure { uid, part: None },
+        )
+    }
+
     /// Flags of `uids` that changed after `modseq` (RFC 7162 CHANGEDSINCE).
     pub fn fetch_changed_since(
         &mut self,
