@@ -7,6 +7,8 @@
 //! Modules:
 //! - [`imap`]: the IMAP client engine (on imap-codec and imap-next): typed requests,
 //!   pipelining, mailbox-change events;
+//! - [`pop3`]: the POP3 client engine, one module per RFC, pipelined when the server
+//!   allows it;
 //! - [`summary`]: the message summary, one row of a message list, shared by the
 //!   engine, the cache and the UI;
 //! - [`tunnel`]: the wire contract of the `/tunnel` WebSocket: the handshake both ends
@@ -15,5 +17,6 @@
 #![forbid(unsafe_code)]
 
 pub mod imap;
+pub mod pop3;
 pub mod summary;
 pub mod tunnel;
