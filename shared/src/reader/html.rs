@@ -132,10 +132,10 @@ pub fn sanitize(html: &str, allow_remote: bool) -> SafeHtml {
             let lower = value.trim().to_ascii_lowercase();
             match (element, attribute) {
                 ("img", "src") => {
-                    if lower.starts_with("cid:") || is_data_image(&lower) {
-                        Some(value.into())
-                    } else if allow_remote
-                        && (lower.starts_with("https:") || lower.starts_with("http:"))
+                    let remote = lower.starts_with("https:") || lower.starts_with("http:");
+                    if lower.starts_with("cid:")
+                        || is_data_image(&lower)
+                        || (allow_remote && remote)
                     {
                         Some(value.into())
                     } else {
