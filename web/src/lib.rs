@@ -5,7 +5,9 @@
 //!   handshake from `postern_shared::tunnel`, then raw protocol bytes;
 //! - [`imap_connection`]: the shared IMAP engine driven over a tunnel;
 //! - `dom`: a few typed helpers over web-sys for building the page;
-//! - `login`: the login form: upstream choice (from `/api/upstreams`), protocol, user.
+//! - [`pop3_connection`]: the shared POP3 engine driven over a tunnel;
+//! - `login`: the login form: upstream choice (from `/api/upstreams`), protocol, user;
+//! - `mail`: after an IMAP sign-in, folders, message list and reader.
 //!
 //! `start` runs when the module loads and mounts the page into `#app`.
 #![forbid(unsafe_code)]
@@ -13,6 +15,8 @@
 mod dom;
 pub mod imap_connection;
 mod login;
+mod mail;
+pub mod pop3_connection;
 pub mod tunnel;
 
 use wasm_bindgen::prelude::*;

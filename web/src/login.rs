@@ -1,17 +1,21 @@
 //! The login form.
 //!
 //! The upstream list comes from `GET /api/upstreams`; the password is only ever written
-//! into the tunnel stream, never sent to Postern's HTTP API. Until the protocol engines
-//! land, "Connect" opens the tunnel and shows the mail server's greeting, which proves
-//! the whole path (page, wasm, tunnel, upstream TLS) works.
+//! into the tunnel stream, never sent to Postern's HTTP API. An IMAP sign-in opens the
+//! mail view; a POP3 sign-in checks the account (its mailbox view is still to come).
 
-use postern_shared::tunnel::{Protocol, TunnelRequest, UpstreamListing};
+use postern_shared::pop3::Outcome;
+use postern_shared::tunnel::{Protocol, UpstreamListing};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
-use web_sys::{Event, HtmlButtonElement, HtmlElement, HtmlFormElement, HtmlSelectElement};
+use web_sys::{
+    Event, HtmlButtonElement, HtmlElement, HtmlFormElement, HtmlInputElement, HtmlSelectElement,
+};
 
 use crate::dom::{by_id, document, element, text_element};
+use crate::imap_connection::{ConnectionError, ImapConnection};
+use crate::pop3_connection::Pop3Connection;
 use crate::tunnel::Tunnel;
 
 pub fn mount() -> Result<(), JsValue> {
@@ -60,7 +64,7 @@ pub fn mount() -> Result<(), JsValue> {
         text_element(
             "button",
             &[("id", "connect"), ("type", "submit")],
-            "Connect",
+            "Sign in",
         )?
         .as_ref(),
     )?;
@@ -165,13 +169,16 @@ fn fill_protocols() -> Result<(), JsValue> {
 async fn connect() -> Result<(), JsValue> {
     let button: HtmlButtonElement = by_id("connect")?;
     button.set_disabled(true);
-    let result = open_and_greet().await;
+    let result = sign_in().await;
     button.set_disabled(false);
-    show_status(&result?);
+    if let Some(message) = result? {
+        show_status(&message);
+    }
     Ok(())
 }
 
-async fn open_and_greet() -> Result<String, JsValue> {
+/// Signs in; `Some(sentence)` for the status line when the page stays on the form.
+async fn sign_in() -> Result<Option<String>, JsValue> {
     let upstream: HtmlSelectElement = by_id("upstream")?;
     let protocol = match by_id::<HtmlSelectElement>("protocol")?.value().as_str() {
         "pop3" => Protocol::Pop3,
@@ -181,23 +188,72 @@ async fn open_and_greet() -> Result<String, JsValue> {
         .item(upstream.selected_index().max(0) as u32)
         .and_then(|o| o.text_content())
         .unwrap_or_default();
+    let user = by_id::<HtmlInputElement>("user")?.value();
+    let password_field: HtmlInputElement = by_id("password")?;
+    let password = password_field.value();
     show_status(&format!("Connecting to {name}…"));
-    let request = TunnelRequest {
-        upstream: upstream.value(),
-        protocol,
-    };
-    let mut tunnel = Tunnel::open(&Tunnel::url_for_this_page()?, &request)
-        .await
-        .map_err(|e| JsValue::from_str(&e.to_string()))?;
-    let greeting = tunnel
-        .recv_line()
-        .await
-        .map_err(|e| JsValue::from_str(&e.to_string()))?;
-    let greeting = String::from_utf8_lossy(&greeting).trim_end().to_owned();
-    Ok(format!(
-        "Reached {name} over {protocol} (upstream TLS: {}). The server says: {greeting}",
-        tunnel.tls.as_str()
-    ))
+    let url = Tunnel::url_for_this_page()?;
+    match protocol {
+        Protocol::Imap => {
+            let mut imap = match ImapConnection::open(&url, &upstream.value()).await {
+                Ok(imap) => imap,
+                Err(error) => return Ok(Some(explain_imap(&error))),
+            };
+            let login = match imap.session.login(&user, &password) {
+                Ok(id) => id,
+                Err(error) => return Ok(Some(error.to_string())),
+            };
+            if let Err(error) = imap.run(login).await {
+                return Ok(Some(explain_imap(&error)));
+            }
+            // The password stays only inside the tunnel stream, never on the page.
+            password_field.set_value("");
+            crate::mail::open(imap, &format!("{user} · {name}"))?;
+            Ok(None)
+        }
+        Protocol::Pop3 | Protocol::Smtp => {
+            let mut pop3 = match Pop3Connection::open(&url, &upstream.value()).await {
+                Ok(pop3) => pop3,
+                Err(error) => return Ok(Some(error.to_string())),
+            };
+            let capa = pop3.session.capa();
+            let _ = pop3.run(capa).await;
+            let login = pop3
+                .session
+                .login(&user, &password)
+                .map_err(|e| e.to_string())?;
+            if let Err(error) = pop3.run(login).await {
+                return Ok(Some(error.to_string()));
+            }
+            password_field.set_value("");
+            let stat = pop3.session.stat();
+            let summary = match pop3.run(stat).await {
+                Ok(Outcome::Stat { count, size }) => {
+                    format!("{count} messages ({:.1} MB)", size as f64 / 1048576.0)
+                }
+                _ => "an unknown number of messages".to_owned(),
+            };
+            let quit = pop3.session.quit();
+            let _ = pop3.run(quit).await;
+            Ok(Some(format!(
+                "Signed in to {name} over POP3: {summary} on the server. The POP3 mailbox view \
+                 (local folders in this browser) is not built yet."
+            )))
+        }
+    }
+}
+
+/// A sentence for an IMAP failure at sign-in.
+fn explain_imap(error: &ConnectionError) -> String {
+    match error {
+        ConnectionError::Refused(refusal)
+            if refusal.code.as_deref() == Some("AUTHENTICATIONFAILED") =>
+        {
+            "Wrong user name or password.".to_owned()
+        }
+        ConnectionError::Refused(refusal) => format!("The mail server refused: {}", refusal.text),
+        other => other.to_string(),
+    }
 }
 
 /// A JavaScript error as a sentence for the status line.

@@ -1,0 +1,155 @@
+//! The folder pane: special-use folders first (Inbox, Drafts, Sent, Archive, Junk,
+//! Trash), then the rest by name, each with its unread count.
+
+use std::rc::Rc;
+
+use postern_shared::imap::{MailboxInfo, Outcome, SpecialUse};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Element, Event, HtmlElement};
+
+use super::{Mail, list, show_connection};
+use crate::dom::{by_id, element, text_element};
+
+/// Position in the pane and icon of a special-use folder.
+fn rank(special: Option<SpecialUse>) -> (u8, &'static str) {
+    match special {
+        // Symbols every common font has (no emoji font is needed).
+        Some(SpecialUse::Inbox) => (0, "✉"),
+        Some(SpecialUse::Drafts) => (1, "✎"),
+        Some(SpecialUse::Sent) => (2, "➤"),
+        Some(SpecialUse::Archive) => (3, "▤"),
+        Some(SpecialUse::Junk) => (4, "⚠"),
+        Some(SpecialUse::Trash) => (5, "✖"),
+        Some(SpecialUse::All | SpecialUse::Flagged) | None => (6, "▸"),
+    }
+}
+
+/// Lists the folders, asks every count in one pipelined round trip, and shows them.
+pub(crate) async fn load(mail: &Rc<Mail>) -> Result<(), String> {
+    let Outcome::Mailboxes(mut folders) = mail.request(|s| Ok(s.list())).await? else {
+        return Err("the server answered LIST with something else".into());
+    };
+    folders.sort_by(|a, b| (rank(a.special_use).0, &a.name).cmp(&(rank(b.special_use).0, &b.name)));
+
+    let unread = {
+        let mut imap = mail.imap.lock().await;
+        let ids: Vec<_> = folders
+            .iter()
+            .filter(|f| f.selectable)
+            .filter_map(|f| {
+                imap.session
+                    .status(&f.name)
+                    .ok()
+                    .map(|id| (f.name.clone(), id))
+            })
+            .collect();
+        let mut unread = Vec::new();
+        for (name, id) in ids {
+            if let Ok(Outcome::Status(status)) = imap.run(id).await {
+                unread.push((name, status.unseen.unwrap_or(0)));
+            }
+        }
+        unread
+    };
+    render(&folders, &unread).map_err(|e| format!("{e:?}"))?;
+    *mail.folders.borrow_mut() = folders;
+    Ok(())
+}
+
+fn render(folders: &[MailboxInfo], unread: &[(String, u32)]) -> Result<(), JsValue> {
+    let list: Element = by_id("folder-list")?;
+    list.set_text_content(None);
+    for folder in folders {
+        let (_, icon) = rank(folder.special_use);
+        let item = element("li", &[("role", "treeitem")])?;
+        let mut attributes = vec![
+            ("type", "button"),
+            ("class", "folder"),
+            ("data-folder", folder.name.as_str()),
+        ];
+        if !folder.selectable {
+            attributes.push(("disabled", ""));
+        }
+        let button = element("button", &attributes)?;
+        button.append_child(
+            text_element("span", &[("class", "icon"), ("aria-hidden", "true")], icon)?.as_ref(),
+        )?;
+        let shown = if folder.special_use == Some(SpecialUse::Inbox) {
+            "Inbox"
+        } else {
+            folder.name.as_str()
+        };
+        button.append_child(text_element("span", &[("class", "name")], shown)?.as_ref())?;
+        let count = unread
+            .iter()
+            .find(|(name, _)| *name == folder.name)
+            .map(|(_, n)| *n)
+            .unwrap_or(0);
+        if count > 0 {
+            let label = format!("{count} unread");
+            button.append_child(
+                text_element(
+                    "span",
+                    &[("class", "count"), ("aria-label", &label)],
+                    &count.to_string(),
+                )?
+                .as_ref(),
+            )?;
+        }
+        item.append_child(&button)?;
+        list.append_child(&item)?;
+    }
+    Ok(())
+}
+
+/// Lowers the unread count shown for `folder` by one (after a message was read).
+pub(crate) fn decrement_unread(folder: &str) {
+    let Ok(list) = by_id::<Element>("folder-list") else {
+        return;
+    };
+    let Ok(Some(button)) = list.query_selector(&format!(
+        "[data-folder=\"{}\"]",
+        folder.replace('"', "\\\"")
+    )) else {
+        return;
+    };
+    let Ok(Some(count)) = button.query_selector(".count") else {
+        return;
+    };
+    let value: u32 = count
+        .text_content()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    if value <= 1 {
+        count.remove();
+    } else {
+        count.set_text_content(Some(&(value - 1).to_string()));
+        let _ = count.set_attribute("aria-label", &format!("{} unread", value - 1));
+    }
+}
+
+/// Clicking a folder opens it.
+pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
+    let mail = Rc::clone(mail);
+    let on_click = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+        let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
+            return;
+        };
+        let Ok(Some(button)) = target.closest("[data-folder]") else {
+            return;
+        };
+        let Some(folder) = button.get_attribute("data-folder") else {
+            return;
+        };
+        let mail = Rc::clone(&mail);
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(error) = list::open_folder(&mail, &folder).await {
+                show_connection(&format!("Cannot open {folder}: {error}"));
+            }
+        });
+    });
+    by_id::<HtmlElement>("folder-list")?.set_onclick(Some(on_click.as_ref().unchecked_ref()));
+    on_click.forget();
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! The message list of the open folder: the newest messages first, with sender,
+//! subject, date, size and unread / flagged / answered / attachment marks.
+
+use std::rc::Rc;
+
+use postern_shared::imap::{Outcome, UidSet};
+use postern_shared::summary::MessageSummary;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Element, Event, HtmlElement};
+
+use super::{Mail, reader};
+use crate::dom::{by_id, element, text_element};
+
+/// How many of the newest UIDs the list asks for at first.
+const WINDOW: u32 = 200;
+
+pub(crate) async fn open_folder(mail: &Rc<Mail>, folder: &str) -> Result<(), String> {
+    let Outcome::Selected(selected) = mail.request(|s| s.select(folder, false)).await? else {
+        return Err("the server answered SELECT with something else".into());
+    };
+    *mail.current.borrow_mut() = Some(folder.to_owned());
+    let title = if folder.eq_ignore_ascii_case("INBOX") {
+        "Inbox"
+    } else {
+        folder
+    };
+    if let Ok(heading) = by_id::<Element>("folder-title") {
+        heading.set_text_content(Some(title));
+    }
+    let mut rows = if selected.exists == 0 {
+        Vec::new()
+    } else {
+        let last = selected
+            .uid_next
+            .unwrap_or(u32::MAX)
+            .saturating_sub(1)
+            .max(1);
+        let first = last.saturating_sub(WINDOW - 1).max(1);
+        match mail
+            .request(|s| s.fetch_summaries(&UidSet::range(first, None)))
+            .await?
+        {
+            Outcome::Summaries(rows) => rows,
+            _ => return Err("the server answered FETCH with something else".into()),
+        }
+    };
+    rows.sort_by_key(|row| std::cmp::Reverse(row.uid));
+    render(&rows).map_err(|e| format!("{e:?}"))?;
+    *mail.rows.borrow_mut() = rows;
+    reader::clear();
+    Ok(())
+}
+
+fn sender(row: &MessageSummary) -> String {
+    row.from
+        .first()
+        .map(|a| {
+            if a.name.is_empty() {
+                a.email.clone()
+            } else {
+                a.name.clone()
+            }
+        })
+        .unwrap_or_else(|| "(no sender)".into())
+}
+
+/// `2026-03-02T09:15:00+01:00` as `2026-03-02 09:15`.
+pub(crate) fn short_date(row: &MessageSummary) -> String {
+    row.received
+        .as_deref()
+        .map(|d| d.get(..16).unwrap_or(d).replace('T', " "))
+        .or_else(|| row.date.clone())
+        .unwrap_or_default()
+}
+
+pub(crate) fn human_size(bytes: u32) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MB", f64::from(b) / 1048576.0),
+        b if b >= 1 << 10 => format!("{} KB", b / 1024),
+        b => format!("{b} B"),
+    }
+}
+
+fn render(rows: &[MessageSummary]) -> Result<(), JsValue> {
+    let list: Element = by_id("rows")?;
+    list.set_text_content(None);
+    if rows.is_empty() {
+        list.append_child(
+            text_element("li", &[("class", "empty")], "This folder is empty.")?.as_ref(),
+        )?;
+        return Ok(());
+    }
+    for row in rows {
+        let mut class = String::from("row");
+        if !row.is_seen() {
+            class.push_str(" unread");
+        }
+        if row.has_flag("\\Flagged") {
+            class.push_str(" flagged");
+        }
+        let uid = row.uid.to_string();
+        let item = element(
+            "li",
+            &[
+                ("class", &class),
+                ("role", "option"),
+                ("tabindex", "0"),
+                ("data-uid", &uid),
+            ],
+        )?;
+        item.append_child(text_element("span", &[("class", "from")], &sender(row))?.as_ref())?;
+        let subject = if row.subject.is_empty() {
+            "(no subject)"
+        } else {
+            row.subject.as_str()
+        };
+        item.append_child(text_element("span", &[("class", "subject")], subject)?.as_ref())?;
+        item.append_child(text_element("span", &[("class", "date")], &short_date(row))?.as_ref())?;
+        item.append_child(
+            text_element("span", &[("class", "size")], &human_size(row.size))?.as_ref(),
+        )?;
+        let mut marks = String::new();
+        if row.has_flag("\\Answered") {
+            marks.push('↩');
+        }
+        if row.has_flag("\\Flagged") {
+            marks.push('⚑');
+        }
+        if row.has_attachments {
+            marks.push('⎘');
+        }
+        item.append_child(
+            text_element(
+                "span",
+                &[("class", "marks"), ("aria-hidden", "true")],
+                &marks,
+            )?
+            .as_ref(),
+        )?;
+        list.append_child(&item)?;
+    }
+    Ok(())
+}
+
+/// Marks the row of `uid` as read.
+pub(crate) fn mark_read(uid: u32) {
+    if let Ok(list) = by_id::<Element>("rows")
+        && let Ok(Some(row)) = list.query_selector(&format!("[data-uid=\"{uid}\"]"))
+    {
+        let _ = row.class_list().remove_1("unread");
+    }
+}
+
+/// Clicking a row (or Enter on it) opens the message.
+pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
+    let open = {
+        let mail = Rc::clone(mail);
+        move |event: Event| {
+            let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
+                return;
+            };
+            let Ok(Some(row)) = target.closest("[data-uid]") else {
+                return;
+            };
+            let Some(uid) = row.get_attribute("data-uid").and_then(|u| u.parse().ok()) else {
+                return;
+            };
+            let mail = Rc::clone(&mail);
+            wasm_bindgen_futures::spawn_local(async move { reader::open(&mail, uid).await });
+        }
+    };
+    let list = by_id::<HtmlElement>("rows")?;
+    let on_click = Closure::<dyn FnMut(Event)>::new(open.clone());
+    list.set_onclick(Some(on_click.as_ref().unchecked_ref()));
+    on_click.forget();
+    let on_key =
+        Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |event: web_sys::KeyboardEvent| {
+            if event.key() == "Enter" {
+                open(event.into());
+            }
+        });
+    list.set_onkeydown(Some(on_key.as_ref().unchecked_ref()));
+    on_key.forget();
+    Ok(())
+}

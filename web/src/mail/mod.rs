@@ -1,0 +1,166 @@
+//! The mail view after an IMAP sign-in: folders, the message list and the reader.
+//!
+//! - `folders`: the folder pane (special-use first, unread counts);
+//! - `list`: the rows of the open folder;
+//! - `reader`: one message, shown safely (text, or sanitized HTML in a sandboxed
+//!   frame), with its attachments fetched only when clicked.
+//!
+//! One IMAP connection serves the view; an async mutex keeps its requests from
+//! interleaving (a click while another request runs waits its turn).
+
+mod folders;
+mod list;
+mod reader;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use futures_util::lock::Mutex;
+use postern_shared::imap::{MailboxInfo, Outcome, RequestError, RequestId, Session};
+use postern_shared::summary::MessageSummary;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Element, HtmlElement};
+
+use crate::dom::{by_id, document, element, text_element};
+use crate::imap_connection::ImapConnection;
+
+pub(crate) struct Mail {
+    imap: Mutex<ImapConnection>,
+    folders: RefCell<Vec<MailboxInfo>>,
+    /// The open folder's name.
+    current: RefCell<Option<String>>,
+    rows: RefCell<Vec<MessageSummary>>,
+    /// The UID of the message in the reader.
+    reading: RefCell<Option<u32>>,
+}
+
+impl Mail {
+    /// Runs one request on the connection and waits for its outcome.
+    pub(crate) async fn request(
+        &self,
+        make: impl FnOnce(&mut Session) -> Result<RequestId, RequestError>,
+    ) -> Result<Outcome, String> {
+        let mut imap = self.imap.lock().await;
+        let id = make(&mut imap.session).map_err(|e| e.to_string())?;
+        imap.run(id).await.map_err(|e| e.to_string())
+    }
+}
+
+/// Replaces the page with the mail view and opens the Inbox.
+pub fn open(imap: ImapConnection, account: &str) -> Result<(), JsValue> {
+    let root = document()
+        .get_element_by_id("app")
+        .ok_or("the page has no #app")?;
+    root.set_text_content(None);
+    let view = layout(account)?;
+    root.append_child(&view)?;
+
+    let mail = Rc::new(Mail {
+        imap: Mutex::new(imap),
+        folders: RefCell::new(Vec::new()),
+        current: RefCell::new(None),
+        rows: RefCell::new(Vec::new()),
+        reading: RefCell::new(None),
+    });
+    folders::attach(&mail)?;
+    list::attach(&mail)?;
+    reader::attach(&mail)?;
+    attach_sign_out(&mail)?;
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(error) = folders::load(&mail).await {
+            show_connection(&format!("Cannot list folders: {error}"));
+            return;
+        }
+        if let Err(error) = list::open_folder(&mail, "INBOX").await {
+            show_connection(&format!("Cannot open the Inbox: {error}"));
+        }
+    });
+    Ok(())
+}
+
+fn layout(account: &str) -> Result<Element, JsValue> {
+    let mail = element("div", &[("id", "mail"), ("class", "mail")])?;
+    let bar = element("header", &[("class", "bar")])?;
+    bar.append_child(text_element("span", &[("class", "brand")], "Postern")?.as_ref())?;
+    bar.append_child(text_element("span", &[("id", "account")], account)?.as_ref())?;
+    bar.append_child(
+        text_element(
+            "span",
+            &[("id", "connection"), ("role", "status")],
+            "Connected",
+        )?
+        .as_ref(),
+    )?;
+    bar.append_child(
+        text_element(
+            "button",
+            &[("id", "sign-out"), ("type", "button")],
+            "Sign out",
+        )?
+        .as_ref(),
+    )?;
+    mail.append_child(&bar)?;
+
+    let folders = element("nav", &[("id", "folders"), ("aria-label", "Folders")])?;
+    folders.append_child(element("ul", &[("id", "folder-list"), ("role", "tree")])?.as_ref())?;
+    mail.append_child(&folders)?;
+
+    let list = element("section", &[("id", "list"), ("aria-label", "Messages")])?;
+    list.append_child(text_element("h2", &[("id", "folder-title")], "")?.as_ref())?;
+    list.append_child(
+        element(
+            "ul",
+            &[
+                ("id", "rows"),
+                ("role", "listbox"),
+                ("aria-label", "Messages"),
+            ],
+        )?
+        .as_ref(),
+    )?;
+    mail.append_child(&list)?;
+
+    let reader = element(
+        "article",
+        &[
+            ("id", "reader"),
+            ("aria-label", "Message"),
+            ("aria-live", "polite"),
+        ],
+    )?;
+    reader.append_child(
+        text_element(
+            "p",
+            &[("class", "placeholder")],
+            "Select a message to read it.",
+        )?
+        .as_ref(),
+    )?;
+    mail.append_child(&reader)?;
+    Ok(mail)
+}
+
+/// Sign out closes the IMAP session and reloads the page, which drops every secret
+/// the page held.
+fn attach_sign_out(mail: &Rc<Mail>) -> Result<(), JsValue> {
+    let mail = Rc::clone(mail);
+    let on_click = Closure::<dyn FnMut()>::new(move || {
+        let mail = Rc::clone(&mail);
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = mail.request(|s| Ok(s.logout())).await;
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().reload();
+            }
+        });
+    });
+    by_id::<HtmlElement>("sign-out")?.set_onclick(Some(on_click.as_ref().unchecked_ref()));
+    on_click.forget();
+    Ok(())
+}
+
+pub(crate) fn show_connection(text: &str) {
+    if let Ok(status) = by_id::<HtmlElement>("connection") {
+        status.set_text_content(Some(text));
+    }
+}

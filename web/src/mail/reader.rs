@@ -1,0 +1,332 @@
+//! One message, shown safely and fetched sparingly: its structure first, then only
+//! the body part to show (HTML, else text) and the images that HTML shows inline.
+//! Attachments are listed and fetched only when clicked.
+//!
+//! HTML is sanitized (`postern_shared::reader::html`) and shown in a frame sandboxed
+//! without `allow-scripts` or `allow-same-origin`, under its own CSP; text goes in
+//! as text, never as markup.
+
+use std::rc::Rc;
+
+use base64::Engine;
+use postern_shared::imap::structure::{BodyPart, display_plan};
+use postern_shared::imap::{FlagOperation, Outcome, UidSet};
+use postern_shared::reader::{html, text};
+use postern_shared::summary::{Address, MessageSummary};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Element, Event, HtmlElement};
+
+use super::{Mail, folders, list, show_connection};
+use crate::dom::{by_id, document, element, text_element};
+
+/// Empties the reader.
+pub(crate) fn clear() {
+    if let Ok(reader) = by_id::<Element>("reader") {
+        reader.set_text_content(None);
+        if let Ok(placeholder) = text_element(
+            "p",
+            &[("class", "placeholder")],
+            "Select a message to read it.",
+        ) {
+            let _ = reader.append_child(&placeholder);
+        }
+    }
+}
+
+pub(crate) async fn open(mail: &Rc<Mail>, uid: u32) {
+    let Some(row) = mail.rows.borrow().iter().find(|r| r.uid == uid).cloned() else {
+        return;
+    };
+    *mail.reading.borrow_mut() = Some(uid);
+    if let Err(error) = show(mail, &row).await {
+        show_connection(&format!("Cannot open the message: {error}"));
+    }
+}
+
+/// Whether the user still wants `uid` (another click may have come meanwhile).
+fn still_reading(mail: &Mail, uid: u32) -> bool {
+    *mail.reading.borrow() == Some(uid)
+}
+
+async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
+    let js = |e: JsValue| format!("{e:?}");
+    let reader: Element = by_id("reader").map_err(js)?;
+    reader.set_text_content(None);
+    let header = headers(row).map_err(js)?;
+    reader.append_child(&header).map_err(js)?;
+    let body = element("div", &[("class", "body")]).map_err(js)?;
+    body.set_text_content(Some("Loading…"));
+    reader.append_child(&body).map_err(js)?;
+
+    let Outcome::Structure(root) = mail.request(|s| s.fetch_structure(row.uid)).await? else {
+        return Err("the server answered FETCH with something else".into());
+    };
+    let plan = display_plan(&root);
+    if !still_reading(mail, row.uid) {
+        return Ok(());
+    }
+    body.set_text_content(None);
+    if let Some(part) = &plan.html {
+        let source = text::decode(
+            &fetch_part(mail, row.uid, part).await?,
+            part.charset.as_deref(),
+        );
+        let safe = html::sanitize(&source, false);
+        let mut document_html = html::frame_document(&safe, false);
+        for image in &plan.inline_images {
+            let bytes = fetch_part(mail, row.uid, image).await?;
+            let data_url = format!(
+                "data:{};base64,{}",
+                image.mime_type,
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            );
+            if let Some(id) = &image.content_id {
+                document_html = document_html.replace(&format!("cid:{id}"), &data_url);
+            }
+        }
+        if !still_reading(mail, row.uid) {
+            return Ok(());
+        }
+        if safe.blocked_remote > 0 {
+            let note = format!(
+                "{} remote image(s) blocked to protect your privacy.",
+                safe.blocked_remote
+            );
+            body.append_child(
+                text_element("p", &[("class", "blocked")], &note)
+                    .map_err(js)?
+                    .as_ref(),
+            )
+            .map_err(js)?;
+        }
+        // No allow-scripts, no allow-same-origin: the frame can run nothing and reach
+        // nothing of the page. Links may open in a new tab, outside the sandbox.
+        let frame = element(
+            "iframe",
+            &[
+                ("class", "html"),
+                ("title", "Message body"),
+                ("sandbox", "allow-popups allow-popups-to-escape-sandbox"),
+                ("referrerpolicy", "no-referrer"),
+            ],
+        )
+        .map_err(js)?;
+        frame.set_attribute("srcdoc", &document_html).map_err(js)?;
+        body.append_child(&frame).map_err(js)?;
+    } else if let Some(part) = &plan.text {
+        let content = text::decode(
+            &fetch_part(mail, row.uid, part).await?,
+            part.charset.as_deref(),
+        );
+        if !still_reading(mail, row.uid) {
+            return Ok(());
+        }
+        body.append_child(
+            text_element("pre", &[("class", "text")], &content)
+                .map_err(js)?
+                .as_ref(),
+        )
+        .map_err(js)?;
+    } else {
+        body.append_child(
+            text_element(
+                "p",
+                &[("class", "placeholder")],
+                "This message has no text to show.",
+            )
+            .map_err(js)?
+            .as_ref(),
+        )
+        .map_err(js)?;
+    }
+    if !plan.attachments.is_empty() {
+        let list = attachments(&plan.attachments).map_err(js)?;
+        reader.append_child(&list).map_err(js)?;
+    }
+
+    if !row.is_seen() {
+        let uid = row.uid;
+        mail.request(|s| {
+            s.store_flags(&UidSet::single(uid), FlagOperation::Add, &["\\Seen"], None)
+        })
+        .await?;
+        if let Some(stored) = mail.rows.borrow_mut().iter_mut().find(|r| r.uid == uid) {
+            stored.flags.push("\\Seen".into());
+        }
+        list::mark_read(uid);
+        if let Some(folder) = mail.current.borrow().as_deref() {
+            folders::decrement_unread(folder);
+        }
+    }
+    Ok(())
+}
+
+/// The decoded bytes of one part: the server decodes with BINARY where it can.
+async fn fetch_part(mail: &Mail, uid: u32, part: &BodyPart) -> Result<Vec<u8>, String> {
+    let binary = mail.imap.lock().await.session.has_capability("BINARY");
+    let section = part.section.clone();
+    let outcome = if binary {
+        mail.request(|s| s.fetch_binary(uid, &section, None))
+            .await?
+    } else {
+        mail.request(|s| s.fetch_section(uid, &section, None))
+            .await?
+    };
+    let Outcome::Section(Some(bytes)) = outcome else {
+        return Err("the server returned no data for this part".into());
+    };
+    Ok(if binary {
+        bytes
+    } else {
+        text::decode_transfer(&bytes, &part.encoding)
+    })
+}
+
+fn addresses(list: &[Address]) -> String {
+    list.iter()
+        .map(|a| {
+            if a.name.is_empty() {
+                a.email.clone()
+            } else {
+                format!("{} <{}>", a.name, a.email)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn headers(row: &MessageSummary) -> Result<Element, JsValue> {
+    let header = element("header", &[("class", "message-header")])?;
+    let subject = if row.subject.is_empty() {
+        "(no subject)"
+    } else {
+        row.subject.as_str()
+    };
+    header.append_child(text_element("h2", &[("class", "subject")], subject)?.as_ref())?;
+    let fields = element("dl", &[])?;
+    for (label, value) in [
+        ("From", addresses(&row.from)),
+        ("To", addresses(&row.to)),
+        ("Cc", addresses(&row.cc)),
+        (
+            "Date",
+            row.date.clone().unwrap_or_else(|| list::short_date(row)),
+        ),
+    ] {
+        if value.is_empty() {
+            continue;
+        }
+        fields.append_child(text_element("dt", &[], label)?.as_ref())?;
+        fields.append_child(text_element("dd", &[], &value)?.as_ref())?;
+    }
+    header.append_child(&fields)?;
+    Ok(header)
+}
+
+fn attachments(parts: &[BodyPart]) -> Result<Element, JsValue> {
+    let section = element(
+        "section",
+        &[("class", "attachments"), ("aria-label", "Attachments")],
+    )?;
+    let list = element("ul", &[])?;
+    for part in parts {
+        let name = part
+            .filename
+            .clone()
+            .unwrap_or_else(|| format!("part-{}", section_text(part)));
+        let item = element("li", &[])?;
+        let button = element(
+            "button",
+            &[
+                ("type", "button"),
+                ("class", "download"),
+                ("data-section", &section_text(part)),
+                ("data-filename", &name),
+                ("data-type", &part.mime_type),
+                ("data-encoding", &part.encoding),
+            ],
+        )?;
+        button.set_text_content(Some(&format!(
+            "⎘ {name} ({}, {})",
+            part.mime_type,
+            list::human_size(part.size)
+        )));
+        item.append_child(&button)?;
+        list.append_child(&item)?;
+    }
+    section.append_child(&list)?;
+    Ok(section)
+}
+
+fn section_text(part: &BodyPart) -> String {
+    part.section
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Clicking an attachment downloads it (fetched now, not before).
+pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
+    let mail = Rc::clone(mail);
+    let on_click = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+        let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
+            return;
+        };
+        let Ok(Some(button)) = target.closest("[data-section]") else {
+            return;
+        };
+        let Some(uid) = *mail.reading.borrow() else {
+            return;
+        };
+        let attribute = |name: &str| button.get_attribute(name).unwrap_or_default();
+        let part = BodyPart {
+            section: attribute("data-section")
+                .split('.')
+                .filter_map(|n| n.parse().ok())
+                .collect(),
+            mime_type: attribute("data-type"),
+            charset: None,
+            encoding: attribute("data-encoding"),
+            size: 0,
+            filename: Some(attribute("data-filename")),
+            content_id: None,
+            disposition: None,
+            children: Vec::new(),
+        };
+        let mail = Rc::clone(&mail);
+        wasm_bindgen_futures::spawn_local(async move {
+            show_connection(&format!(
+                "Downloading {}…",
+                part.filename.as_deref().unwrap_or("attachment")
+            ));
+            match fetch_part(&mail, uid, &part).await {
+                Ok(bytes) => match save(&bytes, &part) {
+                    Ok(()) => show_connection("Connected"),
+                    Err(e) => show_connection(&format!("Cannot save the attachment: {e:?}")),
+                },
+                Err(error) => show_connection(&format!("Cannot download the attachment: {error}")),
+            }
+        });
+    });
+    by_id::<HtmlElement>("reader")?.set_onclick(Some(on_click.as_ref().unchecked_ref()));
+    on_click.forget();
+    Ok(())
+}
+
+/// Hands bytes to the browser's download manager under the attachment's name.
+fn save(bytes: &[u8], part: &BodyPart) -> Result<(), JsValue> {
+    let array = js_sys::Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&array);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(&part.mime_type);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let link: web_sys::HtmlAnchorElement = document().create_element("a")?.dyn_into()?;
+    link.set_href(&url);
+    link.set_download(part.filename.as_deref().unwrap_or("attachment"));
+    link.click();
+    web_sys::Url::revoke_object_url(&url)?;
+    Ok(())
+}
