@@ -120,24 +120,18 @@ fn render(rows: &[MessageSummary]) -> Result<(), JsValue> {
         item.append_child(
             text_element("span", &[("class", "size")], &human_size(row.size))?.as_ref(),
         )?;
-        let mut marks = String::new();
+        let marks = element("span", &[("class", "marks")])?;
         if row.has_flag("\\Answered") {
-            marks.push('↩');
+            marks.append_child(text_element("span", &[("title", "Answered")], "↩")?.as_ref())?;
         }
         if row.has_flag("\\Flagged") {
-            marks.push('⚑');
+            marks.append_child(text_element("span", &[("title", "Flagged")], "⚑")?.as_ref())?;
         }
         if row.has_attachments {
-            marks.push('⎘');
+            // Drawn by the style sheet: no emoji font needed.
+            marks.append_child(element("span", &[("class", "clip"), ("title", "Has attachments")])?.as_ref())?;
         }
-        item.append_child(
-            text_element(
-                "span",
-                &[("class", "marks"), ("aria-hidden", "true")],
-                &marks,
-            )?
-            .as_ref(),
-        )?;
+        item.append_child(&marks)?;
         list.append_child(&item)?;
     }
     Ok(())

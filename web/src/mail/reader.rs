@@ -240,7 +240,7 @@ fn attachments(parts: &[BodyPart]) -> Result<Element, JsValue> {
             "button",
             &[
                 ("type", "button"),
-                ("class", "download"),
+                ("class", "download clip-before"),
                 ("data-section", &section_text(part)),
                 ("data-filename", &name),
                 ("data-type", &part.mime_type),
