@@ -5,6 +5,7 @@
 //! server, in the browser, and in deterministic tests.
 //!
 //! Modules:
+//! - [`engine`]: the bytes-in, steps-out shape both protocol engines share;
 //! - [`imap`]: the IMAP client engine (on imap-codec and imap-next): typed requests,
 //!   pipelining, mailbox-change events;
 //! - [`pop3`]: the POP3 client engine, one module per RFC, pipelined when the server
@@ -17,6 +18,7 @@
 //!   page reads. One definition, used by both ends, so they cannot drift apart.
 #![forbid(unsafe_code)]
 
+pub mod engine;
 pub mod imap;
 pub mod pop3;
 pub mod reader;

@@ -8,7 +8,8 @@
 //! - [`certs`]: a throwaway CA and server certificate for the mail server's TLS;
 //! - [`server`]: a `postern-server` process with a generated config;
 //! - [`client`]: a native WebSocket client speaking the tunnel contract;
-//! - [`imap_client`], [`pop3_client`]: the shared engines driven over that client;
+//! - [`engine_client`]: a shared protocol engine driven over that client, with
+//!   [`imap_client`] and [`pop3_client`] for each protocol's waits;
 //! - [`browser`]: headless Chromium over WebDriver, for end-to-end tests of the page.
 //!
 //! Each test gets its own instances, so tests run in parallel without sharing state.
@@ -18,6 +19,7 @@ pub mod certs;
 pub mod client;
 pub mod corpus;
 pub mod dovecot;
+pub mod engine_client;
 pub mod imap_client;
 pub mod pop3_client;
 pub mod server;

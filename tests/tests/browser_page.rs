@@ -72,6 +72,23 @@ async fn sign_in(browser: &Browser, upstream: &str, protocol: &str, password: &s
     browser.click("#connect").await.unwrap();
 }
 
+/// The reader's message frame, once it is there.
+async fn message_frame(browser: &Browser) -> fantoccini::elements::Element {
+    browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            c.find(Locator::Css("#reader iframe.html")).await.ok()
+        })
+        .await
+        .unwrap()
+}
+
+/// The text inside `frame`; the driver stays inside the frame afterwards.
+async fn frame_text(browser: &Browser, frame: &fantoccini::elements::Element) -> String {
+    frame.clone().enter_frame().await.unwrap();
+    let body = browser.client.find(Locator::Css("body")).await.unwrap();
+    body.text().await.unwrap()
+}
+
 fn bytes_to_client(server: &PosternServer) -> u64 {
     let text = ureq::get(&server.http_url("/metrics"))
         .call()
@@ -161,27 +178,14 @@ async fn sign_in_read_and_download() {
             .is_ok()
     );
     browser.click("[data-uid=\"7\"]").await.unwrap();
-    let frame = browser
-        .wait_for(Duration::from_secs(20), |c| async move {
-            c.find(Locator::Css("#reader iframe.html")).await.ok()
-        })
-        .await
-        .unwrap();
+    let frame = message_frame(browser).await;
     let sandbox = frame.attr("sandbox").await.unwrap().unwrap();
     assert_eq!(sandbox, "allow-popups allow-popups-to-escape-sandbox");
     browser
         .wait_text("#reader .blocked", "1 remote image")
         .await
         .unwrap();
-    frame.clone().enter_frame().await.unwrap();
-    let body = browser
-        .client
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = frame_text(browser, &frame).await;
     assert!(body.contains("Three things we shipped"), "{body}");
     browser.client.enter_parent_frame().await.unwrap();
     browser
@@ -282,21 +286,8 @@ async fn hostile_mail_runs_nothing_and_reaches_nowhere() {
     sign_in(browser, "plain", "imap", "alice-secret").await;
     browser.wait_text("#rows", "Invoice overdue").await.unwrap();
     browser.click("[data-uid=\"11\"]").await.unwrap();
-    let frame = browser
-        .wait_for(Duration::from_secs(20), |c| async move {
-            c.find(Locator::Css("#reader iframe.html")).await.ok()
-        })
-        .await
-        .unwrap();
-    frame.clone().enter_frame().await.unwrap();
-    let body = browser
-        .client
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let frame = message_frame(browser).await;
+    let body = frame_text(browser, &frame).await;
     assert!(body.contains("Please pay the attached invoice"), "{body}");
     // Clicking what is left of the link and the form does nothing either.
     if let Ok(link) = browser.client.find(Locator::Css("a")).await {

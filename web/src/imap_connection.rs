@@ -1,10 +1,10 @@
-//! The shared IMAP engine over the browser's tunnel: the engine decides what to send
-//! and what it means, this module only moves bytes.
+//! The shared IMAP engine over the browser's tunnel.
 
-use postern_shared::imap::{CommandError, Event, Outcome, ProtocolError, RequestId, Session, Step};
-use postern_shared::tunnel::{Protocol, TunnelRequest};
+use postern_shared::imap::{CommandError, Event, Outcome, ProtocolError, RequestId, Session};
+use postern_shared::tunnel::Protocol;
 
-use crate::tunnel::{Tunnel, TunnelError};
+use crate::engine_connection::{DriveError, EngineConnection};
+use crate::tunnel::TunnelError;
 
 /// Largest single response the browser accepts (a big body part is fetched in pieces).
 const MAX_RESPONSE: u32 = 64 << 20;
@@ -22,26 +22,30 @@ pub enum ConnectionError {
     Bye(String),
 }
 
-pub struct ImapConnection {
-    pub session: Session,
-    tunnel: Tunnel,
-    /// Events that arrived while waiting for something else, oldest first.
-    pub backlog: Vec<Event>,
+impl From<DriveError<ProtocolError>> for ConnectionError {
+    fn from(error: DriveError<ProtocolError>) -> Self {
+        match error {
+            DriveError::Tunnel(e) => e.into(),
+            DriveError::Engine(e) => e.into(),
+        }
+    }
 }
 
-impl ImapConnection {
+pub type ImapConnection = EngineConnection<Session>;
+
+impl EngineConnection<Session> {
     /// Opens a tunnel to `upstream` and waits for the server's greeting.
-    pub async fn open(tunnel_url: &str, upstream: &str) -> Result<ImapConnection, ConnectionError> {
-        let request = TunnelRequest {
-            upstream: upstream.to_owned(),
-            protocol: Protocol::Imap,
-        };
-        let tunnel = Tunnel::open(tunnel_url, &request).await?;
-        let mut connection = ImapConnection {
-            session: Session::new(MAX_RESPONSE),
-            tunnel,
-            backlog: Vec::new(),
-        };
+    pub async fn connect(
+        tunnel_url: &str,
+        upstream: &str,
+    ) -> Result<ImapConnection, ConnectionError> {
+        let mut connection = EngineConnection::open(
+            tunnel_url,
+            upstream,
+            Protocol::Imap,
+            Session::new(MAX_RESPONSE),
+        )
+        .await?;
         match connection
             .pump_until(|e| matches!(e, Event::Greeting { .. } | Event::Bye(_)))
             .await?
@@ -59,26 +63,6 @@ impl ImapConnection {
         {
             Event::Completed { result, .. } => Ok(result?),
             _ => unreachable!("pump_until returns the matching event"),
-        }
-    }
-
-    async fn pump_until(
-        &mut self,
-        wanted: impl Fn(&Event) -> bool,
-    ) -> Result<Event, ConnectionError> {
-        if let Some(at) = self.backlog.iter().position(&wanted) {
-            return Ok(self.backlog.remove(at));
-        }
-        loop {
-            match self.session.progress()? {
-                Step::Send(bytes) => self.tunnel.send(&bytes)?,
-                Step::Event(event) if wanted(&event) => return Ok(event),
-                Step::Event(event) => self.backlog.push(event),
-                Step::NeedInput => {
-                    let bytes = self.tunnel.recv().await?;
-                    self.session.receive(&bytes);
-                }
-            }
         }
     }
 }

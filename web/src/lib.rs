@@ -3,9 +3,9 @@
 //! Map of the modules:
 //! - [`tunnel`]: one mail session over the server's `/tunnel` WebSocket: the JSON
 //!   handshake from `postern_shared::tunnel`, then raw protocol bytes;
-//! - [`imap_connection`]: the shared IMAP engine driven over a tunnel;
+//! - [`engine_connection`]: a shared protocol engine driven over a tunnel, with
+//!   [`imap_connection`] and [`pop3_connection`] for each protocol;
 //! - `dom`: a few typed helpers over web-sys for building the page;
-//! - [`pop3_connection`]: the shared POP3 engine driven over a tunnel;
 //! - `login`: the login form: upstream choice (from `/api/upstreams`), protocol, user;
 //! - `mail`: after an IMAP sign-in, folders, message list and reader.
 //!
@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 mod dom;
+pub mod engine_connection;
 pub mod imap_connection;
 mod login;
 mod mail;

@@ -195,7 +195,7 @@ async fn sign_in() -> Result<Option<String>, JsValue> {
     let url = Tunnel::url_for_this_page()?;
     match protocol {
         Protocol::Imap => {
-            let mut imap = match ImapConnection::open(&url, &upstream.value()).await {
+            let mut imap = match ImapConnection::connect(&url, &upstream.value()).await {
                 Ok(imap) => imap,
                 Err(error) => return Ok(Some(explain_imap(&error))),
             };
@@ -212,7 +212,7 @@ async fn sign_in() -> Result<Option<String>, JsValue> {
             Ok(None)
         }
         Protocol::Pop3 | Protocol::Smtp => {
-            let mut pop3 = match Pop3Connection::open(&url, &upstream.value()).await {
+            let mut pop3 = match Pop3Connection::connect(&url, &upstream.value()).await {
                 Ok(pop3) => pop3,
                 Err(error) => return Ok(Some(error.to_string())),
             };

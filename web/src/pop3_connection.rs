@@ -1,9 +1,10 @@
 //! The shared POP3 engine over the browser's tunnel.
 
-use postern_shared::pop3::{Event, Outcome, ProtocolError, Refusal, RequestId, Session, Step};
-use postern_shared::tunnel::{Protocol, TunnelRequest};
+use postern_shared::pop3::{Event, Outcome, ProtocolError, Refusal, RequestId, Session};
+use postern_shared::tunnel::Protocol;
 
-use crate::tunnel::{Tunnel, TunnelError};
+use crate::engine_connection::{DriveError, EngineConnection};
+use crate::tunnel::TunnelError;
 
 /// Largest single message the browser accepts.
 const MAX_RESPONSE: usize = 64 << 20;
@@ -18,56 +19,47 @@ pub enum Pop3ConnectionError {
     Refused(#[from] Refusal),
 }
 
-pub struct Pop3Connection {
-    pub session: Session,
-    tunnel: Tunnel,
+impl From<DriveError<ProtocolError>> for Pop3ConnectionError {
+    fn from(error: DriveError<ProtocolError>) -> Self {
+        match error {
+            DriveError::Tunnel(e) => e.into(),
+            DriveError::Engine(e) => e.into(),
+        }
+    }
 }
 
-impl Pop3Connection {
+pub type Pop3Connection = EngineConnection<Session>;
+
+impl EngineConnection<Session> {
     /// Opens a tunnel and waits for the greeting (a refusing greeting is an error).
-    pub async fn open(
+    pub async fn connect(
         tunnel_url: &str,
         upstream: &str,
     ) -> Result<Pop3Connection, Pop3ConnectionError> {
-        let request = TunnelRequest {
-            upstream: upstream.to_owned(),
-            protocol: Protocol::Pop3,
-        };
-        let tunnel = Tunnel::open(tunnel_url, &request).await?;
-        let mut connection = Pop3Connection {
-            session: Session::new(MAX_RESPONSE),
-            tunnel,
-        };
-        loop {
-            match connection.next_event().await? {
-                Event::Greeting { .. } => return Ok(connection),
-                Event::Rejected(refusal) => return Err(refusal.into()),
-                Event::Completed { .. } => {}
-            }
+        let mut connection = EngineConnection::open(
+            tunnel_url,
+            upstream,
+            Protocol::Pop3,
+            Session::new(MAX_RESPONSE),
+        )
+        .await?;
+        match connection
+            .pump_until(|e| matches!(e, Event::Greeting { .. } | Event::Rejected(_)))
+            .await?
+        {
+            Event::Rejected(refusal) => Err(refusal.into()),
+            _ => Ok(connection),
         }
     }
 
     /// Waits for request `id`; a `-ERR` becomes [`Pop3ConnectionError::Refused`].
     pub async fn run(&mut self, id: RequestId) -> Result<Outcome, Pop3ConnectionError> {
-        loop {
-            if let Event::Completed { id: done, result } = self.next_event().await?
-                && done == id
-            {
-                return Ok(result?);
-            }
-        }
-    }
-
-    async fn next_event(&mut self) -> Result<Event, Pop3ConnectionError> {
-        loop {
-            match self.session.progress()? {
-                Step::Send(bytes) => self.tunnel.send(&bytes)?,
-                Step::Event(event) => return Ok(event),
-                Step::NeedInput => {
-                    let bytes = self.tunnel.recv().await?;
-                    self.session.receive(&bytes);
-                }
-            }
+        match self
+            .pump_until(|e| matches!(e, Event::Completed { id: done, .. } if *done == id))
+            .await?
+        {
+            Event::Completed { result, .. } => Ok(result?),
+            _ => unreachable!("pump_until returns the matching event"),
         }
     }
 }

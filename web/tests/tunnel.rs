@@ -68,7 +68,7 @@ async fn the_imap_engine_runs_in_the_browser() {
     use postern_shared::imap::{Outcome, SpecialUse, UidSet};
     use postern_web::imap_connection::ImapConnection;
 
-    let mut imap = ImapConnection::open(tunnel_url(), "implicit")
+    let mut imap = ImapConnection::connect(tunnel_url(), "implicit")
         .await
         .unwrap();
     let login = imap.session.login("alice", "alice-secret").unwrap();

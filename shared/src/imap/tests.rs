@@ -4,35 +4,16 @@
 use super::*;
 use crate::summary::Address;
 
+use crate::engine::transcript;
+
 /// Runs `session` against `server` bytes delivered in the given pieces; returns what
 /// the client sent and every event.
 fn drive(session: &mut Session, pieces: &[&[u8]]) -> (Vec<u8>, Vec<Event>) {
-    let mut sent = Vec::new();
-    let mut events = Vec::new();
-    let mut pieces = pieces.iter();
-    loop {
-        match session.progress().expect("the transcript is well-formed") {
-            Step::Send(bytes) => sent.extend(bytes),
-            Step::Event(event) => events.push(event),
-            Step::NeedInput => match pieces.next() {
-                Some(piece) => session.receive(piece),
-                None => return (sent, events),
-            },
-        }
-    }
+    let (sent, events) = transcript::drive(session, pieces);
+    (sent.concat(), events)
 }
 
-/// Checks that every way of cutting `server` gives the same result as the whole.
-fn every_split(make: impl Fn() -> Session, server: &[u8]) -> (Vec<u8>, Vec<Event>) {
-    let whole = drive(&mut make(), &[server]);
-    let bytes: Vec<&[u8]> = server.chunks(1).collect();
-    assert_eq!(drive(&mut make(), &bytes), whole, "fed byte by byte");
-    for at in 1..server.len() {
-        let (a, b) = server.split_at(at);
-        assert_eq!(drive(&mut make(), &[a, b]), whole, "split at {at}");
-    }
-    whole
-}
+use transcript::every_split;
 
 fn completed(events: &[Event], id: RequestId) -> &Result<Outcome, CommandError> {
     events

@@ -17,14 +17,7 @@ use super::rfc5034::auth_plain;
 pub struct RequestId(u64);
 
 /// What [`Session::progress`] asks of the caller next.
-#[derive(Debug)]
-pub enum Step {
-    /// Write these bytes to the server, then call `progress` again.
-    Send(Vec<u8>),
-    Event(Event),
-    /// Nothing to do until more bytes arrive ([`Session::receive`]).
-    NeedInput,
-}
+pub type Step = crate::engine::Step<Event>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -408,4 +401,17 @@ impl Session {
 /// the text is the data.
 fn status_body(status: &StatusLine) -> Vec<u8> {
     status.text.clone().into_bytes()
+}
+
+impl crate::engine::Engine for Session {
+    type Event = Event;
+    type Error = ProtocolError;
+
+    fn receive(&mut self, bytes: &[u8]) {
+        Session::receive(self, bytes);
+    }
+
+    fn progress(&mut self) -> Result<Step, ProtocolError> {
+        Session::progress(self)
+    }
 }

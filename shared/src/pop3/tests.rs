@@ -3,33 +3,7 @@
 
 use super::*;
 
-fn drive(session: &mut Session, pieces: &[&[u8]]) -> (Vec<Vec<u8>>, Vec<Event>) {
-    let mut sent = Vec::new();
-    let mut events = Vec::new();
-    let mut pieces = pieces.iter();
-    loop {
-        match session.progress().expect("the transcript is well-formed") {
-            Step::Send(bytes) => sent.push(bytes),
-            Step::Event(event) => events.push(event),
-            Step::NeedInput => match pieces.next() {
-                Some(piece) => session.receive(piece),
-                None => return (sent, events),
-            },
-        }
-    }
-}
-
-fn every_split(make: impl Fn() -> Session, server: &[u8]) -> (Vec<u8>, Vec<Event>) {
-    let flat = |(sent, events): (Vec<Vec<u8>>, Vec<Event>)| (sent.concat(), events);
-    let whole = flat(drive(&mut make(), &[server]));
-    let bytes: Vec<&[u8]> = server.chunks(1).collect();
-    assert_eq!(flat(drive(&mut make(), &bytes)), whole, "byte by byte");
-    for at in 1..server.len() {
-        let (a, b) = server.split_at(at);
-        assert_eq!(flat(drive(&mut make(), &[a, b])), whole, "split at {at}");
-    }
-    whole
-}
+use crate::engine::transcript::{drive, every_split};
 
 fn completed(events: &[Event], id: RequestId) -> &Result<Outcome, Refusal> {
     events

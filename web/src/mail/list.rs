@@ -129,7 +129,9 @@ fn render(rows: &[MessageSummary]) -> Result<(), JsValue> {
         }
         if row.has_attachments {
             // Drawn by the style sheet: no emoji font needed.
-            marks.append_child(element("span", &[("class", "clip"), ("title", "Has attachments")])?.as_ref())?;
+            marks.append_child(
+                element("span", &[("class", "clip"), ("title", "Has attachments")])?.as_ref(),
+            )?;
         }
         item.append_child(&marks)?;
         list.append_child(&item)?;

@@ -38,15 +38,7 @@ pub use requests::{CachedState, Extension, FlagOperation};
 pub struct RequestId(u64);
 
 /// What [`Session::progress`] asks of the caller next.
-#[derive(Debug)]
-pub enum Step {
-    /// Write these bytes to the server, then call `progress` again.
-    Send(Vec<u8>),
-    /// Something happened; call `progress` again.
-    Event(Event),
-    /// Nothing to do until more bytes arrive ([`Session::receive`]).
-    NeedInput,
-}
+pub type Step = crate::engine::Step<Event>;
 
 /// What the session reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -694,5 +686,18 @@ fn copy_uid(code: Option<&Code<'_>>) -> Option<CopyUid> {
             destination: outcome::uid_set_ranges(destination),
         }),
         _ => None,
+    }
+}
+
+impl crate::engine::Engine for Session {
+    type Event = Event;
+    type Error = ProtocolError;
+
+    fn receive(&mut self, bytes: &[u8]) {
+        Session::receive(self, bytes);
+    }
+
+    fn progress(&mut self) -> Result<Step, ProtocolError> {
+        Session::progress(self)
     }
 }

@@ -1,0 +1,63 @@
+//! A shared protocol engine (`postern_shared::engine::Engine`) driven over the
+//! browser's tunnel: the engine decides what to send and what it means; this only
+//! moves bytes.
+
+use postern_shared::engine::{Engine, Step};
+use postern_shared::tunnel::{Protocol, TunnelRequest};
+
+use crate::tunnel::{Tunnel, TunnelError};
+
+/// Why driving an engine stopped: the tunnel, or the engine's own error.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DriveError<E> {
+    Tunnel(TunnelError),
+    Engine(E),
+}
+
+pub struct EngineConnection<S: Engine> {
+    pub session: S,
+    tunnel: Tunnel,
+    /// Events that arrived while waiting for something else, oldest first.
+    pub backlog: Vec<S::Event>,
+}
+
+impl<S: Engine> EngineConnection<S> {
+    pub async fn open(
+        tunnel_url: &str,
+        upstream: &str,
+        protocol: Protocol,
+        session: S,
+    ) -> Result<Self, TunnelError> {
+        let request = TunnelRequest {
+            upstream: upstream.to_owned(),
+            protocol,
+        };
+        Ok(EngineConnection {
+            session,
+            tunnel: Tunnel::open(tunnel_url, &request).await?,
+            backlog: Vec::new(),
+        })
+    }
+
+    /// Drives the engine until an event `wanted` accepts (looking in the backlog
+    /// first); other events are kept in the backlog.
+    pub async fn pump_until(
+        &mut self,
+        wanted: impl Fn(&S::Event) -> bool,
+    ) -> Result<S::Event, DriveError<S::Error>> {
+        if let Some(at) = self.backlog.iter().position(&wanted) {
+            return Ok(self.backlog.remove(at));
+        }
+        loop {
+            match self.session.progress().map_err(DriveError::Engine)? {
+                Step::Send(bytes) => self.tunnel.send(&bytes).map_err(DriveError::Tunnel)?,
+                Step::Event(event) if wanted(&event) => return Ok(event),
+                Step::Event(event) => self.backlog.push(event),
+                Step::NeedInput => {
+                    let bytes = self.tunnel.recv().await.map_err(DriveError::Tunnel)?;
+                    self.session.receive(&bytes);
+                }
+            }
+        }
+    }
+}
