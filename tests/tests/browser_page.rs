@@ -314,3 +314,64 @@ async fn hostile_mail_runs_nothing_and_reaches_nowhere() {
     );
     browser.screenshot("hostile.png").await.unwrap();
 }
+
+/// IMAP's many-clients property, in the page: what another mail program does to the
+/// open folder shows up without a reload.
+#[tokio::test]
+async fn another_clients_changes_appear_live() {
+    use postern_shared::tunnel::Protocol;
+    use postern_tests::client::Tunnel;
+
+    let setup = setup(&[]).await;
+    let browser = &setup.browser;
+    sign_in(browser, "plain", "imap", "alice-secret").await;
+    browser.wait_text("#rows", "Survey data").await.unwrap();
+
+    let mut other = Tunnel::open(&setup.server.tunnel_url(), "implicit", Protocol::Imap)
+        .await
+        .unwrap();
+    other.read_line().await.unwrap();
+    other.imap("a", "LOGIN alice alice-secret").await.unwrap();
+    let message =
+        b"From: Heidi <heidi@example.org>\r\nSubject: Fresh news\r\n\r\nJust arrived.\r\n";
+    other
+        .send(format!("b APPEND INBOX {{{}+}}\r\n", message.len()).as_bytes())
+        .await
+        .unwrap();
+    other.send(message).await.unwrap();
+    other.send(b"\r\n").await.unwrap();
+    other.imap("c", "SELECT INBOX").await.unwrap();
+
+    // New mail appears, and the unread count follows.
+    browser.wait_text("#rows", "Fresh news").await.unwrap();
+    browser
+        .wait_text("#folder-list [data-folder=\"INBOX\"]", "9")
+        .await
+        .unwrap();
+
+    // A flag set elsewhere shows.
+    other
+        .imap("d", "UID STORE 1 +FLAGS (\\Flagged)")
+        .await
+        .unwrap();
+    browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            let row = c.find(Locator::Css("[data-uid=\"1\"]")).await.ok()?;
+            let class = row.attr("class").await.ok()??;
+            class.contains("flagged").then_some(())
+        })
+        .await
+        .unwrap();
+
+    // A message moved away elsewhere disappears.
+    other.imap("e", "UID MOVE 2 Trash").await.unwrap();
+    browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            c.find(Locator::Css("[data-uid=\"2\"]"))
+                .await
+                .is_err()
+                .then_some(())
+        })
+        .await
+        .unwrap();
+}

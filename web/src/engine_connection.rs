@@ -5,7 +5,7 @@
 use postern_shared::engine::{Engine, Step};
 use postern_shared::tunnel::{Protocol, TunnelRequest};
 
-use crate::tunnel::{Tunnel, TunnelError};
+use crate::tunnel::{Tunnel, TunnelCloser, TunnelError};
 
 /// Why driving an engine stopped: the tunnel, or the engine's own error.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +37,11 @@ impl<S: Engine> EngineConnection<S> {
             tunnel: Tunnel::open(tunnel_url, &request).await?,
             backlog: Vec::new(),
         })
+    }
+
+    /// A handle that ends this connection from another task.
+    pub fn closer(&self) -> TunnelCloser {
+        self.tunnel.closer()
     }
 
     /// Drives the engine until an event `wanted` accepts (looking in the backlog

@@ -206,9 +206,17 @@ async fn sign_in() -> Result<Option<String>, JsValue> {
             if let Err(error) = imap.run(login).await {
                 return Ok(Some(explain_imap(&error)));
             }
-            // The password stays only inside the tunnel stream, never on the page.
+            // The password leaves the page's form; it stays in this module's memory
+            // only, for the live-update connection (never in storage or the DOM).
             password_field.set_value("");
-            crate::mail::open(imap, &format!("{user} · {name}"))?;
+            let account = crate::mail::Account {
+                label: format!("{user} · {name}"),
+                tunnel_url: url,
+                upstream: upstream.value(),
+                user,
+                password,
+            };
+            crate::mail::open(imap, account)?;
             Ok(None)
         }
         Protocol::Pop3 | Protocol::Smtp => {

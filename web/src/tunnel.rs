@@ -126,6 +126,11 @@ impl Tunnel {
         })
     }
 
+    /// A handle that closes this tunnel from elsewhere (the reader then sees it end).
+    pub fn closer(&self) -> TunnelCloser {
+        TunnelCloser(self.socket.clone())
+    }
+
     /// Sends raw protocol bytes to the mail server.
     pub fn send(&self, bytes: &[u8]) -> Result<(), TunnelError> {
         self.socket
@@ -154,6 +159,15 @@ impl Tunnel {
             received.extend(self.recv().await?);
         }
         Ok(received)
+    }
+}
+
+/// Closes a tunnel that another task is reading.
+pub struct TunnelCloser(WebSocket);
+
+impl TunnelCloser {
+    pub fn close(&self) {
+        let _ = self.0.close();
     }
 }
 

@@ -81,52 +81,58 @@ fn render(folders: &[MailboxInfo], unread: &[(String, u32)]) -> Result<(), JsVal
             folder.name.as_str()
         };
         button.append_child(text_element("span", &[("class", "name")], shown)?.as_ref())?;
+        item.append_child(&button)?;
+        list.append_child(&item)?;
         let count = unread
             .iter()
             .find(|(name, _)| *name == folder.name)
             .map(|(_, n)| *n)
             .unwrap_or(0);
-        if count > 0 {
-            let label = format!("{count} unread");
-            button.append_child(
-                text_element(
-                    "span",
-                    &[("class", "count"), ("aria-label", &label)],
-                    &count.to_string(),
-                )?
-                .as_ref(),
-            )?;
-        }
-        item.append_child(&button)?;
-        list.append_child(&item)?;
+        set_unread(&folder.name, count);
     }
     Ok(())
 }
 
+fn folder_button(folder: &str) -> Option<Element> {
+    let list = by_id::<Element>("folder-list").ok()?;
+    let quoted = folder.replace('\\', "\\\\").replace('"', "\\\"");
+    list.query_selector(&format!("[data-folder=\"{quoted}\"]"))
+        .ok()
+        .flatten()
+}
+
+fn unread_shown(folder: &str) -> u32 {
+    folder_button(folder)
+        .and_then(|b| b.query_selector(".count").ok().flatten())
+        .and_then(|c| c.text_content())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Shows `count` unread messages for `folder` (nothing when zero).
+pub(crate) fn set_unread(folder: &str, count: u32) {
+    let Some(button) = folder_button(folder) else {
+        return;
+    };
+    if let Ok(Some(old)) = button.query_selector(".count") {
+        old.remove();
+    }
+    if count > 0 {
+        let label = format!("{count} unread");
+        let badge = text_element(
+            "span",
+            &[("class", "count"), ("aria-label", &label)],
+            &count.to_string(),
+        );
+        if let Ok(badge) = badge {
+            let _ = button.append_child(&badge);
+        }
+    }
+}
+
 /// Lowers the unread count shown for `folder` by one (after a message was read).
 pub(crate) fn decrement_unread(folder: &str) {
-    let Ok(list) = by_id::<Element>("folder-list") else {
-        return;
-    };
-    let Ok(Some(button)) = list.query_selector(&format!(
-        "[data-folder=\"{}\"]",
-        folder.replace('"', "\\\"")
-    )) else {
-        return;
-    };
-    let Ok(Some(count)) = button.query_selector(".count") else {
-        return;
-    };
-    let value: u32 = count
-        .text_content()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(0);
-    if value <= 1 {
-        count.remove();
-    } else {
-        count.set_text_content(Some(&(value - 1).to_string()));
-        let _ = count.set_attribute("aria-label", &format!("{} unread", value - 1));
-    }
+    set_unread(folder, unread_shown(folder).saturating_sub(1));
 }
 
 /// Clicking a folder opens it.

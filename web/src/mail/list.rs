@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, HtmlElement};
 
-use super::{Mail, reader};
+use super::{Mail, folders, live, reader};
 use crate::dom::{by_id, element, text_element};
 
 /// How many of the newest UIDs the list asks for at first.
@@ -28,27 +28,53 @@ pub(crate) async fn open_folder(mail: &Rc<Mail>, folder: &str) -> Result<(), Str
     if let Ok(heading) = by_id::<Element>("folder-title") {
         heading.set_text_content(Some(title));
     }
-    let mut rows = if selected.exists == 0 {
-        Vec::new()
+    let last = selected
+        .uid_next
+        .unwrap_or(u32::MAX)
+        .saturating_sub(1)
+        .max(1);
+    let first = last.saturating_sub(WINDOW - 1).max(1);
+    mail.window_start.set(first);
+    if selected.exists == 0 {
+        show_rows(mail, Vec::new())?;
     } else {
-        let last = selected
-            .uid_next
-            .unwrap_or(u32::MAX)
-            .saturating_sub(1)
-            .max(1);
-        let first = last.saturating_sub(WINDOW - 1).max(1);
-        match mail
-            .request(|s| s.fetch_summaries(&UidSet::range(first, None)))
-            .await?
-        {
-            Outcome::Summaries(rows) => rows,
-            _ => return Err("the server answered FETCH with something else".into()),
-        }
+        load_rows(mail).await?;
+    }
+    reader::clear();
+    live::watch(mail, folder);
+    Ok(())
+}
+
+/// Brings the open folder up to date after another client changed it.
+pub(crate) async fn refresh(mail: &Rc<Mail>) -> Result<(), String> {
+    let Some(folder) = mail.current.borrow().clone() else {
+        return Ok(());
     };
+    // NOOP lets the main connection see the changes (new EXISTS, expunges) too.
+    mail.request(|s| Ok(s.noop())).await?;
+    load_rows(mail).await?;
+    if let Outcome::Status(status) = mail.request(|s| s.status(&folder)).await? {
+        folders::set_unread(&folder, status.unseen.unwrap_or(0));
+    }
+    Ok(())
+}
+
+/// Fetches the rows of the list window (from its first UID to the newest).
+async fn load_rows(mail: &Rc<Mail>) -> Result<(), String> {
+    let first = mail.window_start.get();
+    match mail
+        .request(|s| s.fetch_summaries(&UidSet::range(first, None)))
+        .await?
+    {
+        Outcome::Summaries(rows) => show_rows(mail, rows),
+        _ => Err("the server answered FETCH with something else".into()),
+    }
+}
+
+fn show_rows(mail: &Mail, mut rows: Vec<MessageSummary>) -> Result<(), String> {
     rows.sort_by_key(|row| std::cmp::Reverse(row.uid));
     render(&rows).map_err(|e| format!("{e:?}"))?;
     *mail.rows.borrow_mut() = rows;
-    reader::clear();
     Ok(())
 }
 

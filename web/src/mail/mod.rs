@@ -3,16 +3,19 @@
 //! - `folders`: the folder pane (special-use first, unread counts);
 //! - `list`: the rows of the open folder;
 //! - `reader`: one message, shown safely (text, or sanitized HTML in a sandboxed
-//!   frame), with its attachments fetched only when clicked.
+//!   frame), with its attachments fetched only when clicked;
+//! - `live`: a second connection that IDLEs on the open folder and refreshes the
+//!   view when another client changes it.
 //!
 //! One IMAP connection serves the view; an async mutex keeps its requests from
 //! interleaving (a click while another request runs waits its turn).
 
 mod folders;
 mod list;
+mod live;
 mod reader;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use futures_util::lock::Mutex;
@@ -25,14 +28,28 @@ use web_sys::{Element, HtmlElement};
 use crate::dom::{by_id, document, element, text_element};
 use crate::imap_connection::ImapConnection;
 
+/// Who is signed in, and how to open further connections for them.
+pub struct Account {
+    pub label: String,
+    pub tunnel_url: String,
+    pub upstream: String,
+    pub user: String,
+    pub password: String,
+}
+
 pub(crate) struct Mail {
+    account: Account,
     imap: Mutex<ImapConnection>,
     folders: RefCell<Vec<MailboxInfo>>,
     /// The open folder's name.
     current: RefCell<Option<String>>,
     rows: RefCell<Vec<MessageSummary>>,
+    /// The lowest UID the list shows (it shows from there to the newest).
+    window_start: Cell<u32>,
     /// The UID of the message in the reader.
     reading: RefCell<Option<u32>>,
+    /// The live-update connection of the open folder.
+    watcher: RefCell<Option<live::Watcher>>,
 }
 
 impl Mail {
@@ -48,20 +65,23 @@ impl Mail {
 }
 
 /// Replaces the page with the mail view and opens the Inbox.
-pub fn open(imap: ImapConnection, account: &str) -> Result<(), JsValue> {
+pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
     let root = document()
         .get_element_by_id("app")
         .ok_or("the page has no #app")?;
     root.set_text_content(None);
-    let view = layout(account)?;
+    let view = layout(&account.label)?;
     root.append_child(&view)?;
 
     let mail = Rc::new(Mail {
+        account,
         imap: Mutex::new(imap),
         folders: RefCell::new(Vec::new()),
         current: RefCell::new(None),
         rows: RefCell::new(Vec::new()),
+        window_start: Cell::new(1),
         reading: RefCell::new(None),
+        watcher: RefCell::new(None),
     });
     folders::attach(&mail)?;
     list::attach(&mail)?;
