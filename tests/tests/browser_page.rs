@@ -375,3 +375,111 @@ async fn another_clients_changes_appear_live() {
         .await
         .unwrap();
 }
+
+/// What the buttons and keys do lands on the server.
+#[tokio::test]
+async fn flag_read_archive_and_delete_by_button_and_key() {
+    use postern_shared::tunnel::Protocol;
+    use postern_tests::client::Tunnel;
+
+    let setup = setup(&[]).await;
+    let browser = &setup.browser;
+    sign_in(browser, "plain", "imap", "alice-secret").await;
+    browser.wait_text("#rows", "Survey data").await.unwrap();
+    let mut check = Tunnel::open(&setup.server.tunnel_url(), "plain", Protocol::Imap)
+        .await
+        .unwrap();
+    check.read_line().await.unwrap();
+    check.imap("a", "LOGIN alice alice-secret").await.unwrap();
+    let mut n = 0;
+    let mut ask = async |command: &str| {
+        n += 1;
+        check
+            .imap(&format!("q{n}"), command)
+            .await
+            .unwrap()
+            .join("\n")
+    };
+
+    // Message 3 is flagged: "s" unflags it.
+    browser.click("[data-uid=\"3\"]").await.unwrap();
+    browser
+        .wait_text("#reader .actions", "Unflag")
+        .await
+        .unwrap();
+    browser
+        .client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("s")
+        .await
+        .unwrap();
+    browser.wait_text("#reader .actions", "Flag").await.unwrap();
+    ask("EXAMINE INBOX").await;
+    let flags = ask("UID FETCH 3 FLAGS").await;
+    assert!(!flags.contains("\\Flagged"), "{flags}");
+
+    // "Mark unread" undoes the automatic read.
+    browser
+        .click("[data-action=\"toggle-read\"]")
+        .await
+        .unwrap();
+    browser
+        .wait_text("#reader .actions", "Mark read")
+        .await
+        .unwrap();
+    let flags = ask("UID FETCH 3 FLAGS").await;
+    assert!(!flags.contains("\\Seen"), "{flags}");
+
+    // Archive moves it to the Archive folder.
+    browser.click("[data-action=\"archive\"]").await.unwrap();
+    browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            c.find(Locator::Css("[data-uid=\"3\"]"))
+                .await
+                .is_err()
+                .then_some(())
+        })
+        .await
+        .unwrap();
+    assert!(
+        ask("STATUS Archive (MESSAGES)")
+            .await
+            .contains("MESSAGES 1")
+    );
+
+    // "j" opens the next message; "#" deletes it to the Trash.
+    browser.click("[data-uid=\"5\"]").await.unwrap();
+    browser.wait_text("#reader h2", "facture").await.unwrap();
+    browser
+        .client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("j")
+        .await
+        .unwrap();
+    browser.wait_text("#reader h2", "Grüße").await.unwrap();
+    browser
+        .client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("#")
+        .await
+        .unwrap();
+    browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            c.find(Locator::Css("[data-uid=\"4\"]"))
+                .await
+                .is_err()
+                .then_some(())
+        })
+        .await
+        .unwrap();
+    assert!(ask("STATUS Trash (MESSAGES)").await.contains("MESSAGES 1"));
+    ask("UNSELECT").await; // STATUS of the selected mailbox would be this session's view
+    let inbox = ask("STATUS INBOX (MESSAGES)").await;
+    assert!(inbox.contains("MESSAGES 8"), "{inbox}");
+}

@@ -4,12 +4,14 @@
 //! - `list`: the rows of the open folder;
 //! - `reader`: one message, shown safely (text, or sanitized HTML in a sandboxed
 //!   frame), with its attachments fetched only when clicked;
+//! - `actions`: read/unread, flag, archive, delete, by button or key;
 //! - `live`: a second connection that IDLEs on the open folder and refreshes the
 //!   view when another client changes it.
 //!
 //! One IMAP connection serves the view; an async mutex keeps its requests from
 //! interleaving (a click while another request runs waits its turn).
 
+mod actions;
 mod folders;
 mod list;
 mod live;
@@ -86,6 +88,7 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
     folders::attach(&mail)?;
     list::attach(&mail)?;
     reader::attach(&mail)?;
+    actions::attach_keys(&mail)?;
     attach_sign_out(&mail)?;
     wasm_bindgen_futures::spawn_local(async move {
         if let Err(error) = folders::load(&mail).await {

@@ -17,7 +17,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, HtmlElement};
 
-use super::{Mail, folders, list, show_connection};
+use super::{Mail, actions, folders, list, show_connection};
 use crate::dom::{by_id, document, element, text_element};
 
 /// Empties the reader.
@@ -55,6 +55,8 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
     reader.set_text_content(None);
     let header = headers(row).map_err(js)?;
     reader.append_child(&header).map_err(js)?;
+    let toolbar = actions::toolbar(true, row.has_flag("\\Flagged")).map_err(js)?;
+    reader.append_child(&toolbar).map_err(js)?;
     let body = element("div", &[("class", "body")]).map_err(js)?;
     body.set_text_content(Some("Loading…"));
     reader.append_child(&body).map_err(js)?;
@@ -162,6 +164,27 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
     Ok(())
 }
 
+/// Redraws the toolbar of the message in the reader from its current flags.
+pub(crate) fn update_toolbar(mail: &Mail, uid: u32) {
+    if *mail.reading.borrow() != Some(uid) {
+        return;
+    }
+    let Some((seen, flagged)) = mail
+        .rows
+        .borrow()
+        .iter()
+        .find(|r| r.uid == uid)
+        .map(|r| (r.is_seen(), r.has_flag("\\Flagged")))
+    else {
+        return;
+    };
+    if let (Ok(reader), Ok(toolbar)) = (by_id::<Element>("reader"), actions::toolbar(seen, flagged))
+        && let Ok(Some(old)) = reader.query_selector(".actions")
+    {
+        let _ = reader.replace_child(&toolbar, &old);
+    }
+}
+
 /// The decoded bytes of one part: the server decodes with BINARY where it can.
 async fn fetch_part(mail: &Mail, uid: u32, part: &BodyPart) -> Result<Vec<u8>, String> {
     let binary = mail.imap.lock().await.session.has_capability("BINARY");
@@ -267,13 +290,17 @@ fn section_text(part: &BodyPart) -> String {
         .join(".")
 }
 
-/// Clicking an attachment downloads it (fetched now, not before).
+/// Clicking an action button runs it; clicking an attachment downloads it (fetched
+/// now, not before).
 pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
     let mail = Rc::clone(mail);
     let on_click = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
         let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
             return;
         };
+        if actions::on_click(&mail, &target) {
+            return;
+        }
         let Ok(Some(button)) = target.closest("[data-section]") else {
             return;
         };

@@ -1,0 +1,212 @@
+//! What a reader does to a message: mark read or unread, flag, archive, delete; by
+//! button or by key (j/k next and previous, u unread, s flag, e archive, # or Delete
+//! delete).
+//!
+//! Each action runs on the server first; the view then refreshes from the server, so
+//! what the user sees is what the mailbox holds.
+
+use std::rc::Rc;
+
+use postern_shared::imap::{FlagOperation, SpecialUse, UidSet};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Element, KeyboardEvent};
+
+use super::{Mail, list, reader, show_connection};
+use crate::dom::{document, element, text_element};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    ToggleRead,
+    ToggleFlag,
+    Archive,
+    Delete,
+}
+
+impl Action {
+    fn from_name(name: &str) -> Option<Action> {
+        Some(match name {
+            "toggle-read" => Action::ToggleRead,
+            "toggle-flag" => Action::ToggleFlag,
+            "archive" => Action::Archive,
+            "delete" => Action::Delete,
+            _ => return None,
+        })
+    }
+}
+
+/// The reader's toolbar for a message with these flags.
+pub(crate) fn toolbar(seen: bool, flagged: bool) -> Result<Element, JsValue> {
+    let bar = element(
+        "div",
+        &[
+            ("class", "actions"),
+            ("role", "toolbar"),
+            ("aria-label", "Message actions"),
+        ],
+    )?;
+    for (name, label, key) in [
+        (
+            "toggle-read",
+            if seen { "Mark unread" } else { "Mark read" },
+            "u",
+        ),
+        ("toggle-flag", if flagged { "Unflag" } else { "Flag" }, "s"),
+        ("archive", "Archive", "e"),
+        ("delete", "Delete", "#"),
+    ] {
+        bar.append_child(
+            text_element(
+                "button",
+                &[
+                    ("type", "button"),
+                    ("data-action", name),
+                    ("aria-keyshortcuts", key),
+                ],
+                label,
+            )?
+            .as_ref(),
+        )?;
+    }
+    Ok(bar)
+}
+
+/// The folder with this special use, if the account has one.
+fn special_folder(mail: &Mail, use_: SpecialUse) -> Option<String> {
+    mail.folders
+        .borrow()
+        .iter()
+        .find(|f| f.special_use == Some(use_))
+        .map(|f| f.name.clone())
+}
+
+pub(crate) async fn apply(mail: &Rc<Mail>, uid: u32, action: Action) -> Result<(), String> {
+    let row = mail.rows.borrow().iter().find(|r| r.uid == uid).cloned();
+    let Some(row) = row else { return Ok(()) };
+    let uids = UidSet::single(uid);
+    let current = mail.current.borrow().clone().unwrap_or_default();
+    match action {
+        Action::ToggleRead | Action::ToggleFlag => {
+            let (flag, set) = match action {
+                Action::ToggleRead => ("\\Seen", !row.is_seen()),
+                _ => ("\\Flagged", !row.has_flag("\\Flagged")),
+            };
+            let operation = if set {
+                FlagOperation::Add
+            } else {
+                FlagOperation::Remove
+            };
+            mail.request(|s| s.store_flags(&uids, operation, &[flag], None))
+                .await?;
+        }
+        Action::Archive => {
+            let archive = special_folder(mail, SpecialUse::Archive)
+                .ok_or("this account has no Archive folder")?;
+            if archive == current {
+                return Ok(());
+            }
+            mail.request(|s| s.move_to(&uids, &archive)).await?;
+        }
+        Action::Delete => {
+            let trash = special_folder(mail, SpecialUse::Trash);
+            match trash {
+                // In the Trash, delete for good.
+                Some(trash) if trash != current => {
+                    mail.request(|s| s.move_to(&uids, &trash)).await?;
+                }
+                _ => {
+                    mail.request(|s| {
+                        s.store_flags(&uids, FlagOperation::Add, &["\\Deleted"], None)
+                    })
+                    .await?;
+                    mail.request(|s| s.expunge(&uids)).await?;
+                }
+            }
+        }
+    }
+    list::refresh(mail).await?;
+    match action {
+        Action::Archive | Action::Delete => reader::clear(),
+        Action::ToggleRead | Action::ToggleFlag => reader::update_toolbar(mail, uid),
+    }
+    Ok(())
+}
+
+fn run(mail: &Rc<Mail>, uid: u32, action: Action) {
+    let mail = Rc::clone(mail);
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(error) = apply(&mail, uid, action).await {
+            show_connection(&format!("Cannot do that: {error}"));
+        }
+    });
+}
+
+/// Handles a click on a toolbar button; true if it was one.
+pub(crate) fn on_click(mail: &Rc<Mail>, target: &Element) -> bool {
+    let Ok(Some(button)) = target.closest("[data-action]") else {
+        return false;
+    };
+    let Some(action) = button
+        .get_attribute("data-action")
+        .and_then(|a| Action::from_name(&a))
+    else {
+        return false;
+    };
+    if let Some(uid) = *mail.reading.borrow() {
+        run(mail, uid, action);
+    }
+    true
+}
+
+/// Keyboard shortcuts, active while the mail view is shown and no field has focus.
+pub(crate) fn attach_keys(mail: &Rc<Mail>) -> Result<(), JsValue> {
+    let mail = Rc::clone(mail);
+    let on_key = Closure::<dyn FnMut(KeyboardEvent)>::new(move |event: KeyboardEvent| {
+        if event.ctrl_key() || event.meta_key() || event.alt_key() {
+            return;
+        }
+        let typing = document()
+            .active_element()
+            .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+        if typing {
+            return;
+        }
+        let reading = *mail.reading.borrow();
+        let step = |forward: bool| {
+            let rows = mail.rows.borrow();
+            let at = reading.and_then(|uid| rows.iter().position(|r| r.uid == uid));
+            let next = match (at, forward) {
+                (None, _) => 0,
+                (Some(i), true) => (i + 1).min(rows.len().saturating_sub(1)),
+                (Some(i), false) => i.saturating_sub(1),
+            };
+            rows.get(next).map(|r| r.uid)
+        };
+        let handled = match event.key().as_str() {
+            "j" => step(true).map(|uid| open(&mail, uid)).is_some(),
+            "k" => step(false).map(|uid| open(&mail, uid)).is_some(),
+            "u" => reading
+                .map(|uid| run(&mail, uid, Action::ToggleRead))
+                .is_some(),
+            "s" => reading
+                .map(|uid| run(&mail, uid, Action::ToggleFlag))
+                .is_some(),
+            "e" => reading
+                .map(|uid| run(&mail, uid, Action::Archive))
+                .is_some(),
+            "#" | "Delete" => reading.map(|uid| run(&mail, uid, Action::Delete)).is_some(),
+            _ => false,
+        };
+        if handled {
+            event.prevent_default();
+        }
+    });
+    document().add_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref())?;
+    on_key.forget();
+    Ok(())
+}
+
+fn open(mail: &Rc<Mail>, uid: u32) {
+    let mail = Rc::clone(mail);
+    wasm_bindgen_futures::spawn_local(async move { reader::open(&mail, uid).await });
+}
