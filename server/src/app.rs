@@ -27,10 +27,12 @@ use crate::tunnel::{self, Slots};
 use crate::upstream::TlsConfigs;
 
 /// The page runs only its own scripts and wasm, talks only to this server, and may not
-/// be framed. Message bodies are shown in sandboxed `blob:`/`srcdoc` frames with their
-/// own, stricter policy; `frame-src` admits only those.
+/// be framed. Message bodies are shown in sandboxed `srcdoc` frames that inherit this
+/// policy and add their own, stricter one (images from `data:` only, unless the user
+/// allowed remote images for that message: hence `http:`/`https:` here, which the
+/// page itself never uses). `frame-src` admits only those frames.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
-     style-src 'self'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; \
+     style-src 'self'; img-src 'self' data: blob: https: http:; font-src 'self'; connect-src 'self'; \
      frame-src blob: about:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 pub struct App {

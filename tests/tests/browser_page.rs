@@ -150,12 +150,26 @@ async fn sign_in_read_and_download() {
     }
     browser.screenshot("inbox.png").await.unwrap();
 
-    // Plain text, as text.
+    // Plain text, as text, with its web address as a safe link.
     browser.click("[data-uid=\"1\"]").await.unwrap();
     browser
         .wait_text("#reader pre.text", "Shall we meet on Thursday")
         .await
         .unwrap();
+    let link = browser
+        .client
+        .find(Locator::Css("#reader pre.text a"))
+        .await
+        .unwrap();
+    let href = link.attr("href").await.unwrap();
+    assert_eq!(
+        href.as_deref(),
+        Some("https://wiki.example.org/spring-release")
+    );
+    assert_eq!(
+        link.attr("rel").await.unwrap().as_deref(),
+        Some("noopener noreferrer")
+    );
 
     // A Latin-1 message decodes; opening it marks it read (8 unread become 7).
     browser.click("[data-uid=\"6\"]").await.unwrap();
@@ -313,6 +327,29 @@ async fn hostile_mail_runs_nothing_and_reaches_nowhere() {
         "the message reached out: {contacted:?}"
     );
     browser.screenshot("hostile.png").await.unwrap();
+
+    // Remote images load only once the user asks, and then only the images.
+    browser.click("[data-allow-remote]").await.unwrap();
+    let request = browser
+        .wait_for(Duration::from_secs(20), |_| {
+            let accepted = trap.accept();
+            async move {
+                let (mut stream, _) = accepted.ok()?;
+                stream.set_nonblocking(false).ok()?;
+                let mut request = [0u8; 256];
+                let n = stream.read(&mut request).ok()?;
+                Some(String::from_utf8_lossy(&request[..n]).into_owned())
+            }
+        })
+        .await
+        .unwrap();
+    assert!(request.starts_with("GET /pixel.gif "), "{request}");
+    let pwned = browser
+        .client
+        .execute("return window.pwned === undefined", vec![])
+        .await
+        .unwrap();
+    assert_eq!(pwned, serde_json::Value::Bool(true), "a script ran");
 }
 
 /// IMAP's many-clients property, in the page: what another mail program does to the

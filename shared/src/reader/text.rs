@@ -39,9 +39,85 @@ pub fn decode(bytes: &[u8], charset: Option<&str>) -> String {
     text.into_owned()
 }
 
+/// A piece of body text: plain, or a web address to show as a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment<'t> {
+    Text(&'t str),
+    Link(&'t str),
+}
+
+/// Splits text into plain runs and `http(s)://` addresses. Trailing punctuation that
+/// usually ends a sentence (`.`, `,`, `)`...) stays text; only these two schemes
+/// become links, so no `javascript:` can hide in a message.
+pub fn links(text: &str) -> Vec<Segment<'_>> {
+    let mut segments = Vec::new();
+    let mut rest = text;
+    while let Some(start) = find_scheme(rest) {
+        let end = rest[start..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
+            .map_or(rest.len(), |e| start + e);
+        let mut link = &rest[start..end];
+        while let Some(last) = link.chars().last() {
+            let unbalanced_paren =
+                last == ')' && link.matches('(').count() < link.matches(')').count();
+            if matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '\'' | ']') || unbalanced_paren {
+                link = &link[..link.len() - last.len_utf8()];
+            } else {
+                break;
+            }
+        }
+        let is_bare_scheme = link.ends_with("://");
+        if start > 0 {
+            segments.push(Segment::Text(&rest[..start]));
+        }
+        segments.push(if is_bare_scheme {
+            Segment::Text(link)
+        } else {
+            Segment::Link(link)
+        });
+        rest = &rest[start + link.len()..];
+    }
+    if !rest.is_empty() {
+        segments.push(Segment::Text(rest));
+    }
+    segments
+}
+
+fn find_scheme(text: &str) -> Option<usize> {
+    let lower = text.to_ascii_lowercase();
+    [lower.find("https://"), lower.find("http://")]
+        .into_iter()
+        .flatten()
+        .min()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_become_links_and_nothing_else() {
+        use Segment::{Link, Text};
+        assert_eq!(
+            links("See https://wiki.example.org/spring-release and (http://a.example/x_(y)), ok."),
+            vec![
+                Text("See "),
+                Link("https://wiki.example.org/spring-release"),
+                Text(" and ("),
+                Link("http://a.example/x_(y)"),
+                Text("), ok."),
+            ]
+        );
+        assert_eq!(
+            links("javascript:alert(1) ftp://x"),
+            vec![Text("javascript:alert(1) ftp://x")]
+        );
+        assert_eq!(
+            links("just http:// here"),
+            vec![Text("just "), Text("http://"), Text(" here")]
+        );
+        assert_eq!(links(""), vec![]);
+    }
 
     #[test]
     fn transfer_encodings() {

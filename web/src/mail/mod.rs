@@ -50,6 +50,8 @@ pub(crate) struct Mail {
     window_start: Cell<u32>,
     /// The UID of the message in the reader.
     reading: RefCell<Option<u32>>,
+    /// The HTML message in the reader, to show again with remote images.
+    shown_html: RefCell<Option<reader::ShownHtml>>,
     /// The live-update connection of the open folder.
     watcher: RefCell<Option<live::Watcher>>,
 }
@@ -83,6 +85,7 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
         rows: RefCell::new(Vec::new()),
         window_start: Cell::new(1),
         reading: RefCell::new(None),
+        shown_html: RefCell::new(None),
         watcher: RefCell::new(None),
     });
     folders::attach(&mail)?;

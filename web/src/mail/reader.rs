@@ -74,48 +74,38 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
             &fetch_part(mail, row.uid, part).await?,
             part.charset.as_deref(),
         );
-        let safe = html::sanitize(&source, false);
-        let mut document_html = html::frame_document(&safe, false);
+        let mut inline = Vec::new();
         for image in &plan.inline_images {
             let bytes = fetch_part(mail, row.uid, image).await?;
-            let data_url = format!(
-                "data:{};base64,{}",
-                image.mime_type,
-                base64::engine::general_purpose::STANDARD.encode(bytes)
-            );
             if let Some(id) = &image.content_id {
-                document_html = document_html.replace(&format!("cid:{id}"), &data_url);
+                let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+                inline.push((
+                    format!("cid:{id}"),
+                    format!("data:{};base64,{encoded}", image.mime_type),
+                ));
             }
         }
         if !still_reading(mail, row.uid) {
             return Ok(());
         }
-        if safe.blocked_remote > 0 {
-            let note = format!(
-                "{} remote image(s) blocked to protect your privacy.",
-                safe.blocked_remote
-            );
-            body.append_child(
-                text_element("p", &[("class", "blocked")], &note)
-                    .map_err(js)?
-                    .as_ref(),
+        let shown = ShownHtml { source, inline };
+        let blocked = show_html(&body, &shown, false).map_err(js)?;
+        if blocked > 0 {
+            let note = element("p", &[("class", "blocked")]).map_err(js)?;
+            note.set_text_content(Some(&format!(
+                "{blocked} remote image(s) blocked to protect your privacy. "
+            )));
+            let allow = text_element(
+                "button",
+                &[("type", "button"), ("data-allow-remote", "")],
+                "Show remote images",
             )
             .map_err(js)?;
+            note.append_child(&allow).map_err(js)?;
+            body.insert_before(&note, body.first_child().as_ref())
+                .map_err(js)?;
         }
-        // No allow-scripts, no allow-same-origin: the frame can run nothing and reach
-        // nothing of the page. Links may open in a new tab, outside the sandbox.
-        let frame = element(
-            "iframe",
-            &[
-                ("class", "html"),
-                ("title", "Message body"),
-                ("sandbox", "allow-popups allow-popups-to-escape-sandbox"),
-                ("referrerpolicy", "no-referrer"),
-            ],
-        )
-        .map_err(js)?;
-        frame.set_attribute("srcdoc", &document_html).map_err(js)?;
-        body.append_child(&frame).map_err(js)?;
+        *mail.shown_html.borrow_mut() = Some(shown);
     } else if let Some(part) = &plan.text {
         let content = text::decode(
             &fetch_part(mail, row.uid, part).await?,
@@ -124,12 +114,8 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
         if !still_reading(mail, row.uid) {
             return Ok(());
         }
-        body.append_child(
-            text_element("pre", &[("class", "text")], &content)
-                .map_err(js)?
-                .as_ref(),
-        )
-        .map_err(js)?;
+        let text = text_with_links(&content).map_err(js)?;
+        body.append_child(&text).map_err(js)?;
     } else {
         body.append_child(
             text_element(
@@ -161,6 +147,86 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
             folders::decrement_unread(folder);
         }
     }
+    Ok(())
+}
+
+/// Plain text as text nodes, with web addresses as links that open in a new tab
+/// without a referrer. No markup from the message is ever parsed.
+fn text_with_links(content: &str) -> Result<Element, JsValue> {
+    let pre = element("pre", &[("class", "text")])?;
+    for segment in text::links(content) {
+        match segment {
+            text::Segment::Text(run) => {
+                pre.append_child(&document().create_text_node(run))?;
+            }
+            text::Segment::Link(url) => {
+                let link = text_element(
+                    "a",
+                    &[
+                        ("href", url),
+                        ("target", "_blank"),
+                        ("rel", "noopener noreferrer"),
+                    ],
+                    url,
+                )?;
+                pre.append_child(&link)?;
+            }
+        }
+    }
+    Ok(pre)
+}
+
+/// The HTML of the message in the reader, kept to show it again with remote images.
+pub(crate) struct ShownHtml {
+    source: String,
+    /// `cid:` references and the `data:` URLs of the message's own inline images.
+    inline: Vec<(String, String)>,
+}
+
+/// Puts the message frame into `body` (replacing an earlier one); returns how many
+/// remote images were held back.
+fn show_html(body: &Element, shown: &ShownHtml, allow_remote: bool) -> Result<usize, JsValue> {
+    let safe = html::sanitize(&shown.source, allow_remote);
+    let mut document_html = html::frame_document(&safe, allow_remote);
+    for (cid, data_url) in &shown.inline {
+        document_html = document_html.replace(cid, data_url);
+    }
+    // No allow-scripts, no allow-same-origin: the frame can run nothing and reach
+    // nothing of the page. Links may open in a new tab, outside the sandbox.
+    let frame = element(
+        "iframe",
+        &[
+            ("class", "html"),
+            ("title", "Message body"),
+            ("sandbox", "allow-popups allow-popups-to-escape-sandbox"),
+            ("referrerpolicy", "no-referrer"),
+        ],
+    )?;
+    frame.set_attribute("srcdoc", &document_html)?;
+    match body.query_selector("iframe.html")? {
+        Some(old) => {
+            body.replace_child(&frame, &old)?;
+        }
+        None => {
+            body.append_child(&frame)?;
+        }
+    }
+    Ok(safe.blocked_remote)
+}
+
+/// The user allowed remote images for the message in the reader.
+fn allow_remote(mail: &Mail) -> Result<(), JsValue> {
+    let Some(shown) = mail.shown_html.borrow_mut().take() else {
+        return Ok(());
+    };
+    let reader: Element = by_id("reader")?;
+    if let Some(body) = reader.query_selector(".body")? {
+        show_html(&body, &shown, true)?;
+        if let Some(note) = body.query_selector(".blocked")? {
+            note.remove();
+        }
+    }
+    *mail.shown_html.borrow_mut() = Some(shown);
     Ok(())
 }
 
@@ -299,6 +365,12 @@ pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
             return;
         };
         if actions::on_click(&mail, &target) {
+            return;
+        }
+        if let Ok(Some(_)) = target.closest("[data-allow-remote]") {
+            if let Err(error) = allow_remote(&mail) {
+                show_connection(&format!("Cannot show remote images: {error:?}"));
+            }
             return;
         }
         let Ok(Some(button)) = target.closest("[data-section]") else {
