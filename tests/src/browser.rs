@@ -163,9 +163,20 @@ impl Browser {
         Ok(())
     }
 
+    /// Clicks the element at `css`. The page re-renders lists live, so an element
+    /// found a moment ago may be replaced before the click lands: find it again.
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
-        self.client.find(Locator::Css(css)).await?.click().await?;
-        Ok(())
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = async { self.client.find(Locator::Css(css)).await?.click().await }.await;
+            match result {
+                Err(e) if attempt < 5 && e.to_string().contains("stale element") => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                result => return result.map_err(Into::into),
+            }
+        }
     }
 
     /// Ends the browser session cleanly; the driver goes with `drop`.

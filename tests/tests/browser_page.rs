@@ -150,6 +150,31 @@ async fn sign_in_read_and_download() {
     }
     browser.screenshot("inbox.png").await.unwrap();
 
+    // Search runs on the server; an empty search goes back to the folder.
+    let search_box = browser
+        .client
+        .find(Locator::Css("#search-box"))
+        .await
+        .unwrap();
+    search_box.send_keys("Thursday\u{E007}").await.unwrap();
+    browser.wait_text("#folder-title", "2 found").await.unwrap();
+    let found = browser
+        .client
+        .find_all(Locator::Css("#rows .row"))
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 2);
+    search_box.clear().await.unwrap();
+    search_box.send_keys("\u{E007}").await.unwrap();
+    browser.wait_text("#folder-title", "Inbox").await.unwrap();
+    browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            let rows = c.find_all(Locator::Css("#rows .row")).await.ok()?;
+            (rows.len() == 10).then_some(())
+        })
+        .await
+        .unwrap();
+
     // Plain text, as text, with its web address as a safe link.
     browser.click("[data-uid=\"1\"]").await.unwrap();
     browser
@@ -206,16 +231,14 @@ async fn sign_in_read_and_download() {
         .wait_text("#folder-list [data-folder=\"INBOX\"]", "6")
         .await
         .unwrap();
-    let class = browser
-        .client
-        .find(Locator::Css("[data-uid=\"7\"]"))
+    browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            let row = c.find(Locator::Css("[data-uid=\"7\"]")).await.ok()?;
+            let class = row.attr("class").await.ok()??;
+            (!class.contains("unread")).then_some(())
+        })
         .await
-        .unwrap()
-        .attr("class")
-        .await
-        .unwrap()
         .unwrap();
-    assert!(!class.contains("unread"), "{class}");
     browser.screenshot("reader.png").await.unwrap();
 
     // The 5 MB message opens by moving its text, not its attachment.

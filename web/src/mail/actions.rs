@@ -1,6 +1,6 @@
 //! What a reader does to a message: mark read or unread, flag, archive, delete; by
 //! button or by key (j/k next and previous, u unread, s flag, e archive, # or Delete
-//! delete).
+//! delete, / search).
 //!
 //! Each action runs on the server first; the view then refreshes from the server, so
 //! what the user sees is what the mailbox holds.
@@ -10,10 +10,10 @@ use std::rc::Rc;
 use postern_shared::imap::{FlagOperation, SpecialUse, UidSet};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{Element, KeyboardEvent};
+use web_sys::{Element, HtmlElement, KeyboardEvent};
 
 use super::{Mail, list, reader, show_connection};
-use crate::dom::{document, element, text_element};
+use crate::dom::{by_id, document, element, text_element};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Action {
@@ -195,6 +195,9 @@ pub(crate) fn attach_keys(mail: &Rc<Mail>) -> Result<(), JsValue> {
                 .map(|uid| run(&mail, uid, Action::Archive))
                 .is_some(),
             "#" | "Delete" => reading.map(|uid| run(&mail, uid, Action::Delete)).is_some(),
+            "/" => by_id::<HtmlElement>("search-box")
+                .map(|b| b.focus())
+                .is_ok(),
             _ => false,
         };
         if handled {

@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use postern_shared::imap::{Outcome, UidSet};
+use postern_shared::imap::{Outcome, SearchQuery, UidSet};
 use postern_shared::summary::MessageSummary;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -20,6 +20,10 @@ pub(crate) async fn open_folder(mail: &Rc<Mail>, folder: &str) -> Result<(), Str
         return Err("the server answered SELECT with something else".into());
     };
     *mail.current.borrow_mut() = Some(folder.to_owned());
+    *mail.search.borrow_mut() = None;
+    if let Ok(box_) = by_id::<web_sys::HtmlInputElement>("search-box") {
+        box_.set_value("");
+    }
     let title = if folder.eq_ignore_ascii_case("INBOX") {
         "Inbox"
     } else {
@@ -59,8 +63,13 @@ pub(crate) async fn refresh(mail: &Rc<Mail>) -> Result<(), String> {
     Ok(())
 }
 
-/// Fetches the rows of the list window (from its first UID to the newest).
+/// Fetches the rows the list shows: the search's matches, or the window from its
+/// first UID to the newest.
 async fn load_rows(mail: &Rc<Mail>) -> Result<(), String> {
+    let search = mail.search.borrow().clone();
+    if let Some(text) = search {
+        return load_search(mail, &text).await;
+    }
     let first = mail.window_start.get();
     match mail
         .request(|s| s.fetch_summaries(&UidSet::range(first, None)))
@@ -69,6 +78,53 @@ async fn load_rows(mail: &Rc<Mail>) -> Result<(), String> {
         Outcome::Summaries(rows) => show_rows(mail, rows),
         _ => Err("the server answered FETCH with something else".into()),
     }
+}
+
+/// Server-side search (SEARCH TEXT, in headers and body): the newest matches.
+async fn load_search(mail: &Rc<Mail>, text: &str) -> Result<(), String> {
+    let query = SearchQuery {
+        text: Some(text.to_owned()),
+        ..SearchQuery::default()
+    };
+    let Outcome::Uids(mut uids) = mail.request(|s| s.search(&query)).await? else {
+        return Err("the server answered SEARCH with something else".into());
+    };
+    let found = uids.len();
+    uids.sort_unstable();
+    let newest = &uids[uids.len().saturating_sub(WINDOW as usize)..];
+    let rows = if newest.is_empty() {
+        Vec::new()
+    } else {
+        match mail
+            .request(|s| s.fetch_summaries(&UidSet::of(newest)))
+            .await?
+        {
+            Outcome::Summaries(rows) => rows,
+            _ => return Err("the server answered FETCH with something else".into()),
+        }
+    };
+    if let Ok(heading) = by_id::<Element>("folder-title") {
+        heading.set_text_content(Some(&format!("{found} found for “{text}”")));
+    }
+    show_rows(mail, rows)
+}
+
+/// Runs a search typed in the search box (an empty one goes back to the folder).
+pub(crate) async fn search(mail: &Rc<Mail>, text: &str) -> Result<(), String> {
+    let text = text.trim();
+    if text.is_empty() {
+        *mail.search.borrow_mut() = None;
+        let folder = mail
+            .current
+            .borrow()
+            .clone()
+            .unwrap_or_else(|| "INBOX".into());
+        return open_folder(mail, &folder).await;
+    }
+    *mail.search.borrow_mut() = Some(text.to_owned());
+    load_rows(mail).await?;
+    reader::clear();
+    Ok(())
 }
 
 fn show_rows(mail: &Mail, mut rows: Vec<MessageSummary>) -> Result<(), String> {
@@ -204,5 +260,22 @@ pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
         });
     list.set_onkeydown(Some(on_key.as_ref().unchecked_ref()));
     on_key.forget();
+
+    let mail = Rc::clone(mail);
+    let on_search = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+        event.prevent_default();
+        let text = by_id::<web_sys::HtmlInputElement>("search-box")
+            .map(|b| b.value())
+            .unwrap_or_default();
+        let mail = Rc::clone(&mail);
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(error) = search(&mail, &text).await {
+                super::show_connection(&format!("Cannot search: {error}"));
+            }
+        });
+    });
+    by_id::<web_sys::HtmlFormElement>("search")?
+        .set_onsubmit(Some(on_search.as_ref().unchecked_ref()));
+    on_search.forget();
     Ok(())
 }

@@ -46,6 +46,8 @@ pub(crate) struct Mail {
     /// The open folder's name.
     current: RefCell<Option<String>>,
     rows: RefCell<Vec<MessageSummary>>,
+    /// The search the list shows, if any (else the newest messages).
+    search: RefCell<Option<String>>,
     /// The lowest UID the list shows (it shows from there to the newest).
     window_start: Cell<u32>,
     /// The UID of the message in the reader.
@@ -83,6 +85,7 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
         folders: RefCell::new(Vec::new()),
         current: RefCell::new(None),
         rows: RefCell::new(Vec::new()),
+        search: RefCell::new(None),
         window_start: Cell::new(1),
         reading: RefCell::new(None),
         shown_html: RefCell::new(None),
@@ -134,6 +137,21 @@ fn layout(account: &str) -> Result<Element, JsValue> {
 
     let list = element("section", &[("id", "list"), ("aria-label", "Messages")])?;
     list.append_child(text_element("h2", &[("id", "folder-title")], "")?.as_ref())?;
+    let search = element("form", &[("id", "search"), ("role", "search")])?;
+    search.append_child(
+        element(
+            "input",
+            &[
+                ("id", "search-box"),
+                ("type", "search"),
+                ("placeholder", "Search this folder  ( / )"),
+                ("aria-label", "Search this folder"),
+                ("aria-keyshortcuts", "/"),
+            ],
+        )?
+        .as_ref(),
+    )?;
+    list.append_child(&search)?;
     list.append_child(
         element(
             "ul",
