@@ -34,7 +34,12 @@ Content-Type: text/plain; charset=us-ascii\r\n\r\n{}\r\n",
 }
 
 fn bytes_to_client(server: &PosternServer) -> u64 {
-    let text = ureq::get(&server.http_url("/metrics")).call().unwrap().into_body().read_to_string().unwrap();
+    let text = ureq::get(&server.http_url("/metrics"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
     text.lines()
         .find(|l| l.starts_with("postern_tunnel_bytes_total{direction=\"to_client\"}"))
         .and_then(|l| l.split_whitespace().last())
@@ -50,7 +55,10 @@ async fn measure(count: usize) -> Figures {
     {
         // Dovecot indexes a new Maildir on first open; a real mailbox is indexed
         // already, so do it before timing.
-        let mut warm = postern_tests::imap_client::ImapClient::connect(&server.tunnel_url(), "plain").await.unwrap();
+        let mut warm =
+            postern_tests::imap_client::ImapClient::connect(&server.tunnel_url(), "plain")
+                .await
+                .unwrap();
         let login = warm.session.login("alice", "alice-secret").unwrap();
         warm.ok(login).await;
         let status = warm.session.status("INBOX").unwrap();
@@ -64,13 +72,21 @@ async fn measure(count: usize) -> Figures {
     browser.client.goto(&server.http_url("/")).await.unwrap();
     browser
         .wait_for(Duration::from_secs(30), |c| async move {
-            (c.find_all(Locator::Css("#upstream option")).await.ok()?.len() > 1).then_some(())
+            (c.find_all(Locator::Css("#upstream option"))
+                .await
+                .ok()?
+                .len()
+                > 1)
+            .then_some(())
         })
         .await
         .unwrap();
     browser.select("#upstream", "plain").await.unwrap();
     browser.type_into("#user", "alice").await.unwrap();
-    browser.type_into("#password", "alice-secret").await.unwrap();
+    browser
+        .type_into("#password", "alice-secret")
+        .await
+        .unwrap();
 
     let bytes = bytes_to_client(&server);
     let started = Instant::now();
@@ -88,7 +104,10 @@ async fn measure(count: usize) -> Figures {
 
     let bytes = bytes_to_client(&server);
     let started = Instant::now();
-    browser.click(&format!("[data-uid=\"{count}\"]")).await.unwrap();
+    browser
+        .click(&format!("[data-uid=\"{count}\"]"))
+        .await
+        .unwrap();
     browser
         .wait_for(Duration::from_secs(60), |c| async move {
             let body = c.find(Locator::Css("#reader pre.text")).await.ok()?;

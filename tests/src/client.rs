@@ -169,6 +169,11 @@ impl Tunnel {
     /// the tagged completion (literals are returned inline).
     pub async fn imap(&mut self, tag: &str, command: &str) -> anyhow::Result<Vec<String>> {
         self.send(format!("{tag} {command}\r\n").as_bytes()).await?;
+        self.read_tagged(tag).await
+    }
+
+    /// Every line up to and including the one tagged `tag`.
+    async fn read_tagged(&mut self, tag: &str) -> anyhow::Result<Vec<String>> {
         let mut lines = Vec::new();
         loop {
             let line = self.read_line().await?;
@@ -178,6 +183,41 @@ impl Tunnel {
                 return Ok(lines);
             }
         }
+    }
+
+    /// A raw IMAP session signed in as `user`: "another mail program" in tests.
+    pub async fn imap_signed_in(
+        url: &str,
+        upstream: &str,
+        user: &str,
+        password: &str,
+    ) -> anyhow::Result<Tunnel> {
+        let mut tunnel = Tunnel::open(url, upstream, Protocol::Imap).await?;
+        tunnel.read_line().await?;
+        let login = tunnel
+            .imap("login", &format!("LOGIN {user} {password}"))
+            .await?;
+        anyhow::ensure!(
+            login.last().is_some_and(|l| l.starts_with("login OK")),
+            "{login:?}"
+        );
+        Ok(tunnel)
+    }
+
+    /// APPENDs `message` to `mailbox` (a non-synchronising literal, LITERAL+);
+    /// returns the tagged answer.
+    pub async fn imap_append(
+        &mut self,
+        tag: &str,
+        mailbox: &str,
+        message: &[u8],
+    ) -> anyhow::Result<String> {
+        self.send(format!("{tag} APPEND {mailbox} {{{}+}}\r\n", message.len()).as_bytes())
+            .await?;
+        self.send(message).await?;
+        self.send(b"\r\n").await?; // ends the APPEND command line
+        let answer = self.read_tagged(tag).await?;
+        Ok(answer.last().cloned().unwrap_or_default())
     }
 
     /// Sends a POP3 command and returns its one-line status.

@@ -379,7 +379,6 @@ async fn hostile_mail_runs_nothing_and_reaches_nowhere() {
 /// open folder shows up without a reload.
 #[tokio::test]
 async fn another_clients_changes_appear_live() {
-    use postern_shared::tunnel::Protocol;
     use postern_tests::client::Tunnel;
 
     let setup = setup(&[]).await;
@@ -387,19 +386,14 @@ async fn another_clients_changes_appear_live() {
     sign_in(browser, "plain", "imap", "alice-secret").await;
     browser.wait_text("#rows", "Survey data").await.unwrap();
 
-    let mut other = Tunnel::open(&setup.server.tunnel_url(), "implicit", Protocol::Imap)
+    let url = setup.server.tunnel_url();
+    let mut other = Tunnel::imap_signed_in(&url, "implicit", "alice", "alice-secret")
         .await
         .unwrap();
-    other.read_line().await.unwrap();
-    other.imap("a", "LOGIN alice alice-secret").await.unwrap();
     let message =
         b"From: Heidi <heidi@example.org>\r\nSubject: Fresh news\r\n\r\nJust arrived.\r\n";
-    other
-        .send(format!("b APPEND INBOX {{{}+}}\r\n", message.len()).as_bytes())
-        .await
-        .unwrap();
-    other.send(message).await.unwrap();
-    other.send(b"\r\n").await.unwrap();
+    let appended = other.imap_append("b", "INBOX", message).await.unwrap();
+    assert!(appended.starts_with("b OK"), "{appended}");
     other.imap("c", "SELECT INBOX").await.unwrap();
 
     // New mail appears, and the unread count follows.
@@ -439,18 +433,16 @@ async fn another_clients_changes_appear_live() {
 /// What the buttons and keys do lands on the server.
 #[tokio::test]
 async fn flag_read_archive_and_delete_by_button_and_key() {
-    use postern_shared::tunnel::Protocol;
     use postern_tests::client::Tunnel;
 
     let setup = setup(&[]).await;
     let browser = &setup.browser;
     sign_in(browser, "plain", "imap", "alice-secret").await;
     browser.wait_text("#rows", "Survey data").await.unwrap();
-    let mut check = Tunnel::open(&setup.server.tunnel_url(), "plain", Protocol::Imap)
+    let url = setup.server.tunnel_url();
+    let mut check = Tunnel::imap_signed_in(&url, "plain", "alice", "alice-secret")
         .await
         .unwrap();
-    check.read_line().await.unwrap();
-    check.imap("a", "LOGIN alice alice-secret").await.unwrap();
     let mut n = 0;
     let mut ask = async |command: &str| {
         n += 1;

@@ -202,26 +202,15 @@ async fn an_idling_session_sees_another_clients_changes() {
     }
 
     // A new message, appended by a third connection speaking raw IMAP.
-    let mut raw = Tunnel::open(
-        &server.tunnel_url(),
-        upstream::PLAIN,
-        postern_shared::tunnel::Protocol::Imap,
-    )
-    .await
-    .unwrap();
-    raw.read_line().await.unwrap();
-    raw.imap("a", "LOGIN alice alice-secret").await.unwrap();
-    let message = corpus::plain_text().raw;
-    raw.send(format!("b APPEND INBOX {{{}+}}\r\n", message.len()).as_bytes())
+    let url = server.tunnel_url();
+    let mut raw = Tunnel::imap_signed_in(&url, upstream::PLAIN, "alice", "alice-secret")
         .await
         .unwrap();
-    raw.send(&message).await.unwrap();
-    raw.send(b"\r\n").await.unwrap(); // ends the APPEND command line
-    let appended = raw.imap("c", "NOOP").await.unwrap();
-    assert!(
-        appended.iter().any(|l| l.starts_with("b OK")),
-        "{appended:?}"
-    );
+    let appended = raw
+        .imap_append("b", "INBOX", &corpus::plain_text().raw)
+        .await
+        .unwrap();
+    assert!(appended.starts_with("b OK"), "{appended}");
     assert_eq!(
         watcher.next_change().await.unwrap(),
         MailboxChange::Exists(11)

@@ -8,7 +8,6 @@ use postern_shared::imap::{
     CachedState, Event, Extension, FlagOperation, MailboxChange, Outcome, RequestError,
     SearchQuery, SortBy, SpecialUse, ThreadNode, UidSet, threading,
 };
-use postern_shared::tunnel::Protocol;
 use postern_tests::client::Tunnel;
 use postern_tests::corpus;
 use postern_tests::dovecot::Dovecot;
@@ -286,19 +285,15 @@ async fn noop_polling_sees_changes_when_idle_is_missing() {
         Err(RequestError::Unsupported("IDLE"))
     );
 
-    let mut other = Tunnel::open(&server.tunnel_url(), upstream::PLAIN, Protocol::Imap)
+    let url = server.tunnel_url();
+    let mut other = Tunnel::imap_signed_in(&url, upstream::PLAIN, "alice", "alice-secret")
         .await
         .unwrap();
-    other.read_line().await.unwrap();
-    other.imap("a", "LOGIN alice alice-secret").await.unwrap();
-    let message = corpus::alternative().raw;
-    other
-        .send(format!("b APPEND INBOX {{{}+}}\r\n", message.len()).as_bytes())
+    let appended = other
+        .imap_append("b", "INBOX", &corpus::alternative().raw)
         .await
         .unwrap();
-    other.send(&message).await.unwrap();
-    other.send(b"\r\n").await.unwrap();
-    other.imap("c", "NOOP").await.unwrap();
+    assert!(appended.starts_with("b OK"), "{appended}");
 
     // Poll as a client without IDLE would, until the news arrives.
     let mut seen = None;
