@@ -157,6 +157,21 @@ impl Dovecot {
         self.dir.path()
     }
 
+    /// Disconnects every session of `user`, as an administrator (or a crash) would.
+    pub fn kick(&self, user: &str) -> anyhow::Result<()> {
+        let output = Command::new("doveadm")
+            .arg("-c")
+            .arg(self.dir.path().join("dovecot.conf"))
+            .args(["kick", user])
+            .output()?;
+        anyhow::ensure!(
+            output.status.success(),
+            "doveadm kick failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(())
+    }
+
     /// Dovecot's log so far, for failure messages.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()

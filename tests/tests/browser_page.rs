@@ -24,7 +24,7 @@ fn require_bundle() {
 }
 
 struct Setup {
-    _dovecot: Dovecot,
+    dovecot: Dovecot,
     server: PosternServer,
     browser: Browser,
     downloads: tempfile::TempDir,
@@ -49,7 +49,7 @@ async fn setup(extra: &[Message]) -> Setup {
         .await
         .unwrap_or_else(|e| panic!("{e}\nserver log:\n{}", server.log()));
     Setup {
-        _dovecot: dovecot,
+        dovecot,
         server,
         browser,
         downloads,
@@ -534,4 +534,37 @@ async fn flag_read_archive_and_delete_by_button_and_key() {
     ask("UNSELECT").await; // STATUS of the selected mailbox would be this session's view
     let inbox = ask("STATUS INBOX (MESSAGES)").await;
     assert!(inbox.contains("MESSAGES 8"), "{inbox}");
+}
+
+/// A dropped connection (here, an administrator disconnecting the user) is resumed:
+/// the page reconnects, keeps the folder, and goes on showing live changes.
+#[tokio::test]
+async fn a_dropped_connection_is_resumed() {
+    use postern_tests::client::Tunnel;
+
+    let setup = setup(&[]).await;
+    let browser = &setup.browser;
+    sign_in(browser, "plain", "imap", "alice-secret").await;
+    browser.wait_text("#rows", "Survey data").await.unwrap();
+
+    setup.dovecot.kick("alice").unwrap();
+    // New mail after the drop still shows up: the watcher came back.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let url = setup.server.tunnel_url();
+    let mut other = Tunnel::imap_signed_in(&url, "implicit", "alice", "alice-secret")
+        .await
+        .unwrap();
+    let message =
+        b"From: Ivan <ivan@example.org>\r\nSubject: After the drop\r\n\r\nStill here.\r\n";
+    let appended = other.imap_append("a", "INBOX", message).await.unwrap();
+    assert!(appended.starts_with("a OK"), "{appended}");
+    browser.wait_text("#rows", "After the drop").await.unwrap();
+    browser.wait_text("#connection", "Connected").await.unwrap();
+
+    // And the user's own requests work on the new connection.
+    browser.click("[data-uid=\"1\"]").await.unwrap();
+    browser
+        .wait_text("#reader pre.text", "Shall we meet on Thursday")
+        .await
+        .unwrap();
 }

@@ -39,3 +39,13 @@ pub fn by_id<T: JsCast>(id: &str) -> Result<T, JsValue> {
         .dyn_into::<T>()
         .map_err(|_| JsValue::from_str(&format!("#{id} has an unexpected type")))
 }
+
+/// Resolves after `ms` milliseconds (a browser timer; the engines have no clock).
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

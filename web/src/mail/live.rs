@@ -7,10 +7,11 @@
 
 use std::rc::Rc;
 
-use postern_shared::imap::{Event, Outcome};
+use postern_shared::imap::Event;
 
 use super::{Mail, list, show_connection};
-use crate::imap_connection::{ConnectionError, ImapConnection};
+use crate::dom::sleep;
+use crate::imap_connection::ConnectionError;
 use crate::tunnel::TunnelCloser;
 
 /// The running watcher of one folder; dropping it closes its connection.
@@ -36,11 +37,23 @@ pub(crate) fn watch(mail: &Rc<Mail>, folder: &str) {
     let mail = Rc::clone(mail);
     let folder = folder.to_owned();
     wasm_bindgen_futures::spawn_local(async move {
-        match run(&mail, &folder).await {
-            Ok(()) => {}
-            // A watcher that was replaced ends with its tunnel closed: not an error.
-            Err(_) if !is_current(&mail, &folder) => {}
-            Err(error) => show_connection(&format!("Live updates stopped: {error}")),
+        let result = run(&mail, &folder).await;
+        // A watcher that was replaced ends with its tunnel closed: not an error.
+        if !is_current(&mail, &folder) {
+            return;
+        }
+        if let Err(error) = result {
+            // The connection dropped (or the server went away): resume. The refresh
+            // reconnects the main connection, with backoff, and catches up on what
+            // happened meanwhile; then the folder is watched again.
+            show_connection(&format!("Reconnecting: {error}"));
+            sleep(1_000).await;
+            if let Err(error) = list::refresh(&mail).await {
+                show_connection(&format!("Cannot refresh: {error}"));
+            }
+            if is_current(&mail, &folder) {
+                watch(&mail, &folder);
+            }
         }
     });
 }
@@ -53,27 +66,14 @@ fn is_current(mail: &Mail, folder: &str) -> bool {
 }
 
 async fn run(mail: &Rc<Mail>, folder: &str) -> Result<(), ConnectionError> {
-    let account = &mail.account;
-    let mut imap = ImapConnection::connect(&account.tunnel_url, &account.upstream).await?;
+    // Read-only: watching must not change what the main connection sees (\Recent).
+    let mut imap = mail.open_connection(Some(folder), true).await?;
     if !is_current(mail, folder) {
         return Ok(());
     }
     if let Some(watcher) = mail.watcher.borrow_mut().as_mut() {
         watcher.closer = Some(imap.closer());
     }
-    let login = imap
-        .session
-        .login(&account.user, &account.password)
-        .map_err(|e| ConnectionError::Bye(e.to_string()))?;
-    imap.run(login).await?;
-    // Read-only: watching must not change what the main connection sees (\Recent).
-    let examine = imap
-        .session
-        .select(folder, true)
-        .map_err(|e| ConnectionError::Bye(e.to_string()))?;
-    let Outcome::Selected(_) = imap.run(examine).await? else {
-        return Ok(());
-    };
     if imap.session.idle().is_err() {
         return Ok(()); // no IDLE: the folder refreshes when the user acts
     }

@@ -27,8 +27,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlElement};
 
-use crate::dom::{by_id, document, element, text_element};
-use crate::imap_connection::ImapConnection;
+use crate::dom::{by_id, document, element, sleep, text_element};
+use crate::imap_connection::{ConnectionError, ImapConnection};
 
 /// Who is signed in, and how to open further connections for them.
 pub struct Account {
@@ -59,14 +59,66 @@ pub(crate) struct Mail {
 }
 
 impl Mail {
-    /// Runs one request on the connection and waits for its outcome.
+    /// Runs one request on the connection and waits for its outcome. If the
+    /// connection was lost (server restart, network, an administrator's kick), it is
+    /// opened again with backoff, the folder is selected again, and the request is
+    /// retried once: the user sees a status line, not an error page.
     pub(crate) async fn request(
         &self,
-        make: impl FnOnce(&mut Session) -> Result<RequestId, RequestError>,
+        make: impl Fn(&mut Session) -> Result<RequestId, RequestError>,
     ) -> Result<Outcome, String> {
         let mut imap = self.imap.lock().await;
         let id = make(&mut imap.session).map_err(|e| e.to_string())?;
-        imap.run(id).await.map_err(|e| e.to_string())
+        match imap.run(id).await {
+            Err(ConnectionError::Tunnel(_) | ConnectionError::Bye(_)) => {
+                *imap = self.reconnect().await;
+                let id = make(&mut imap.session).map_err(|e| e.to_string())?;
+                imap.run(id).await.map_err(|e| e.to_string())
+            }
+            result => result.map_err(|e| e.to_string()),
+        }
+    }
+
+    /// A new signed-in connection with the open folder selected, retried with
+    /// exponential backoff (0.5 s up to 30 s) until it works.
+    async fn reconnect(&self) -> ImapConnection {
+        let mut delay = 500;
+        loop {
+            show_connection("Reconnecting…");
+            let folder = self.current.borrow().clone();
+            match self.open_connection(folder.as_deref(), false).await {
+                Ok(imap) => {
+                    show_connection("Connected");
+                    return imap;
+                }
+                Err(error) => {
+                    show_connection(&format!("Reconnecting in {} s: {error}", delay / 1000));
+                    sleep(delay).await;
+                    delay = (delay * 2).min(30_000);
+                }
+            }
+        }
+    }
+
+    /// Opens a connection, signs in, and selects `folder` (EXAMINE when `read_only`).
+    pub(crate) async fn open_connection(
+        &self,
+        folder: Option<&str>,
+        read_only: bool,
+    ) -> Result<ImapConnection, ConnectionError> {
+        let account = &self.account;
+        let mut imap = ImapConnection::connect(&account.tunnel_url, &account.upstream).await?;
+        let invalid = |e: RequestError| ConnectionError::Bye(e.to_string());
+        let login = imap
+            .session
+            .login(&account.user, &account.password)
+            .map_err(invalid)?;
+        imap.run(login).await?;
+        if let Some(folder) = folder {
+            let select = imap.session.select(folder, read_only).map_err(invalid)?;
+            imap.run(select).await?;
+        }
+        Ok(imap)
     }
 }
 
