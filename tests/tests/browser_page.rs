@@ -531,9 +531,36 @@ async fn flag_read_archive_and_delete_by_button_and_key() {
         .await
         .unwrap();
     assert!(ask("STATUS Trash (MESSAGES)").await.contains("MESSAGES 1"));
+    // "Copy to" leaves the message; "Move to" takes it away.
+    browser.click("[data-uid=\"7\"]").await.unwrap();
+    browser.wait_text("#reader h2", "This week").await.unwrap();
+    browser
+        .select("[data-transfer=\"copy\"]", "Junk")
+        .await
+        .unwrap();
+    browser
+        .wait_text("#connection", "Copied to Junk")
+        .await
+        .unwrap();
+    browser
+        .select("[data-transfer=\"move\"]", "Drafts")
+        .await
+        .unwrap();
+    browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            c.find(Locator::Css("[data-uid=\"7\"]"))
+                .await
+                .is_err()
+                .then_some(())
+        })
+        .await
+        .unwrap();
+    assert!(ask("STATUS Junk (MESSAGES)").await.contains("MESSAGES 1"));
+    assert!(ask("STATUS Drafts (MESSAGES)").await.contains("MESSAGES 1"));
+
     ask("UNSELECT").await; // STATUS of the selected mailbox would be this session's view
     let inbox = ask("STATUS INBOX (MESSAGES)").await;
-    assert!(inbox.contains("MESSAGES 8"), "{inbox}");
+    assert!(inbox.contains("MESSAGES 7"), "{inbox}");
 }
 
 /// A dropped connection (here, an administrator disconnecting the user) is resumed:

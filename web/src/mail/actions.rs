@@ -15,12 +15,14 @@ use web_sys::{Element, HtmlElement, KeyboardEvent};
 use super::{Mail, list, reader, show_connection};
 use crate::dom::{by_id, document, element, text_element};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Action {
     ToggleRead,
     ToggleFlag,
     Archive,
     Delete,
+    MoveTo(String),
+    CopyTo(String),
 }
 
 impl Action {
@@ -35,8 +37,9 @@ impl Action {
     }
 }
 
-/// The reader's toolbar for a message with these flags.
-pub(crate) fn toolbar(seen: bool, flagged: bool) -> Result<Element, JsValue> {
+/// The reader's toolbar for a message with these flags, offering `folders` (the
+/// other selectable folders) to move or copy to.
+pub(crate) fn toolbar(seen: bool, flagged: bool, folders: &[String]) -> Result<Element, JsValue> {
     let bar = element(
         "div",
         &[
@@ -68,7 +71,27 @@ pub(crate) fn toolbar(seen: bool, flagged: bool) -> Result<Element, JsValue> {
             .as_ref(),
         )?;
     }
+    for (kind, prompt) in [("move", "Move to…"), ("copy", "Copy to…")] {
+        let label = format!("{prompt} (folder)");
+        let choice = element("select", &[("data-transfer", kind), ("aria-label", &label)])?;
+        choice.append_child(text_element("option", &[("value", "")], prompt)?.as_ref())?;
+        for folder in folders {
+            choice.append_child(text_element("option", &[("value", folder)], folder)?.as_ref())?;
+        }
+        bar.append_child(&choice)?;
+    }
     Ok(bar)
+}
+
+/// The folders a message in the open folder can be moved or copied to.
+pub(crate) fn destinations(mail: &Mail) -> Vec<String> {
+    let current = mail.current.borrow().clone().unwrap_or_default();
+    mail.folders
+        .borrow()
+        .iter()
+        .filter(|f| f.selectable && f.name != current)
+        .map(|f| f.name.clone())
+        .collect()
 }
 
 /// The folder with this special use, if the account has one.
@@ -85,7 +108,7 @@ pub(crate) async fn apply(mail: &Rc<Mail>, uid: u32, action: Action) -> Result<(
     let Some(row) = row else { return Ok(()) };
     let uids = UidSet::single(uid);
     let current = mail.current.borrow().clone().unwrap_or_default();
-    match action {
+    match &action {
         Action::ToggleRead | Action::ToggleFlag => {
             let (flag, set) = match action {
                 Action::ToggleRead => ("\\Seen", !row.is_seen()),
@@ -107,6 +130,12 @@ pub(crate) async fn apply(mail: &Rc<Mail>, uid: u32, action: Action) -> Result<(
             }
             mail.request(|s| s.move_to(&uids, &archive)).await?;
         }
+        Action::MoveTo(folder) => {
+            mail.request(|s| s.move_to(&uids, folder)).await?;
+        }
+        Action::CopyTo(folder) => {
+            mail.request(|s| s.copy(&uids, folder)).await?;
+        }
         Action::Delete => {
             let trash = special_folder(mail, SpecialUse::Trash);
             match trash {
@@ -126,8 +155,13 @@ pub(crate) async fn apply(mail: &Rc<Mail>, uid: u32, action: Action) -> Result<(
     }
     list::refresh(mail).await?;
     match action {
-        Action::Archive | Action::Delete => reader::clear(),
-        Action::ToggleRead | Action::ToggleFlag => reader::update_toolbar(mail, uid),
+        Action::Archive | Action::Delete | Action::MoveTo(_) => reader::clear(),
+        Action::ToggleRead | Action::ToggleFlag | Action::CopyTo(_) => {
+            reader::update_toolbar(mail, uid)
+        }
+    }
+    if let Action::CopyTo(folder) = &action {
+        show_connection(&format!("Copied to {folder}."));
     }
     Ok(())
 }
@@ -151,6 +185,29 @@ pub(crate) fn on_click(mail: &Rc<Mail>, target: &Element) -> bool {
         .and_then(|a| Action::from_name(&a))
     else {
         return false;
+    };
+    if let Some(uid) = *mail.reading.borrow() {
+        run(mail, uid, action);
+    }
+    true
+}
+
+/// Handles a folder chosen in a Move to / Copy to menu; true if it was one.
+pub(crate) fn on_change(mail: &Rc<Mail>, target: &Element) -> bool {
+    let Some(kind) = target.get_attribute("data-transfer") else {
+        return false;
+    };
+    let Some(choice) = target.dyn_ref::<web_sys::HtmlSelectElement>() else {
+        return false;
+    };
+    let folder = choice.value();
+    if folder.is_empty() {
+        return true;
+    }
+    let action = if kind == "copy" {
+        Action::CopyTo(folder)
+    } else {
+        Action::MoveTo(folder)
     };
     if let Some(uid) = *mail.reading.borrow() {
         run(mail, uid, action);

@@ -55,7 +55,12 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
     reader.set_text_content(None);
     let header = headers(row).map_err(js)?;
     reader.append_child(&header).map_err(js)?;
-    let toolbar = actions::toolbar(true, row.has_flag("\\Flagged")).map_err(js)?;
+    let toolbar = actions::toolbar(
+        true,
+        row.has_flag("\\Flagged"),
+        &actions::destinations(mail),
+    )
+    .map_err(js)?;
     reader.append_child(&toolbar).map_err(js)?;
     let body = element("div", &[("class", "body")]).map_err(js)?;
     body.set_text_content(Some("Loading…"));
@@ -244,8 +249,10 @@ pub(crate) fn update_toolbar(mail: &Mail, uid: u32) {
     else {
         return;
     };
-    if let (Ok(reader), Ok(toolbar)) = (by_id::<Element>("reader"), actions::toolbar(seen, flagged))
-        && let Ok(Some(old)) = reader.query_selector(".actions")
+    if let (Ok(reader), Ok(toolbar)) = (
+        by_id::<Element>("reader"),
+        actions::toolbar(seen, flagged, &actions::destinations(mail)),
+    ) && let Ok(Some(old)) = reader.query_selector(".actions")
     {
         let _ = reader.replace_child(&toolbar, &old);
     }
@@ -359,6 +366,7 @@ fn section_text(part: &BodyPart) -> String {
 /// Clicking an action button runs it; clicking an attachment downloads it (fetched
 /// now, not before).
 pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
+    let mail_for_change = Rc::clone(mail);
     let mail = Rc::clone(mail);
     let on_click = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
         let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
@@ -409,8 +417,17 @@ pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
             }
         });
     });
-    by_id::<HtmlElement>("reader")?.set_onclick(Some(on_click.as_ref().unchecked_ref()));
+    let reader = by_id::<HtmlElement>("reader")?;
+    reader.set_onclick(Some(on_click.as_ref().unchecked_ref()));
     on_click.forget();
+    let for_change = Rc::clone(&mail_for_change);
+    let on_change = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+        if let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) {
+            actions::on_change(&for_change, &target);
+        }
+    });
+    reader.set_onchange(Some(on_change.as_ref().unchecked_ref()));
+    on_change.forget();
     Ok(())
 }
 
