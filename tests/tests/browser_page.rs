@@ -595,3 +595,71 @@ async fn a_dropped_connection_is_resumed() {
         .await
         .unwrap();
 }
+
+/// Folders are created, renamed and deleted on the server from the page.
+#[tokio::test]
+async fn folders_are_created_renamed_and_deleted() {
+    use postern_tests::client::Tunnel;
+
+    let setup = setup(&[]).await;
+    let browser = &setup.browser;
+    sign_in(browser, "plain", "imap", "alice-secret").await;
+    browser.wait_text("#rows", "Survey data").await.unwrap();
+    let url = setup.server.tunnel_url();
+    let mut check = Tunnel::imap_signed_in(&url, "plain", "alice", "alice-secret")
+        .await
+        .unwrap();
+    let mut n = 0;
+    let mut list = async || {
+        n += 1;
+        check
+            .imap(&format!("l{n}"), "LIST \"\" *")
+            .await
+            .unwrap()
+            .join("\n")
+    };
+
+    browser.click(".new-folder").await.unwrap();
+    browser.client.send_alert_text("Projects").await.unwrap();
+    browser.client.accept_alert().await.unwrap();
+    browser
+        .wait_text("#folder-title", "Projects")
+        .await
+        .unwrap();
+    assert!(list().await.contains("\"/\" Projects"));
+
+    browser
+        .click("[data-folder-command=\"rename\"]")
+        .await
+        .unwrap();
+    browser
+        .client
+        .send_alert_text("Projekte 2026")
+        .await
+        .unwrap();
+    browser.client.accept_alert().await.unwrap();
+    browser
+        .wait_text("#folder-title", "Projekte 2026")
+        .await
+        .unwrap();
+    let folders = list().await;
+    assert!(
+        folders.contains("\"Projekte 2026\"") && !folders.contains("Projects"),
+        "{folders}"
+    );
+
+    browser
+        .click("[data-folder-command=\"delete\"]")
+        .await
+        .unwrap();
+    browser.client.accept_alert().await.unwrap();
+    browser.wait_text("#folder-title", "Inbox").await.unwrap();
+    assert!(!list().await.contains("Projekte"));
+    // Special folders offer no rename or delete.
+    let tools = browser
+        .client
+        .find(Locator::Css("#folder-tools"))
+        .await
+        .unwrap();
+    assert!(tools.attr("hidden").await.unwrap().is_some());
+}

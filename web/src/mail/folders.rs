@@ -135,8 +135,114 @@ pub(crate) fn decrement_unread(folder: &str) {
     set_unread(folder, unread_shown(folder).saturating_sub(1));
 }
 
+/// Asks the user for a name (the browser's own prompt); `None` if cancelled or empty.
+fn ask_name(question: &str, default: &str) -> Option<String> {
+    let window = web_sys::window()?;
+    let answer = window
+        .prompt_with_message_and_default(question, default)
+        .ok()??;
+    let answer = answer.trim().to_owned();
+    (!answer.is_empty()).then_some(answer)
+}
+
+fn confirm(question: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.confirm_with_message(question).ok())
+        .unwrap_or(false)
+}
+
+/// What the folder buttons do: create, rename or delete folders on the server.
+async fn manage(mail: &Rc<Mail>, command: &str) -> Result<(), String> {
+    let current = mail
+        .current
+        .borrow()
+        .clone()
+        .unwrap_or_else(|| "INBOX".into());
+    let special = mail
+        .folders
+        .borrow()
+        .iter()
+        .any(|f| f.name == current && f.special_use.is_some());
+    let open_after = match command {
+        "create" => {
+            let Some(name) = ask_name("Name of the new folder:", "") else {
+                return Ok(());
+            };
+            mail.request(|s| s.create(&name)).await?;
+            mail.request(|s| s.subscribe(&name)).await?;
+            name
+        }
+        "rename" if !special => {
+            let Some(name) = ask_name(&format!("New name for {current}:"), &current) else {
+                return Ok(());
+            };
+            // Leave the folder first: the server renames what no one has selected.
+            mail.request(|s| s.select("INBOX", false)).await?;
+            mail.request(|s| s.rename(&current, &name)).await?;
+            mail.request(|s| s.subscribe(&name)).await?;
+            name
+        }
+        "delete" if !special => {
+            if !confirm(&format!(
+                "Delete the folder {current} and every message in it?"
+            )) {
+                return Ok(());
+            }
+            mail.request(|s| s.select("INBOX", false)).await?;
+            mail.request(|s| s.delete(&current)).await?;
+            "INBOX".to_owned()
+        }
+        _ => {
+            return Err(
+                "special folders (Inbox, Sent, Trash...) are not renamed or deleted here".into(),
+            );
+        }
+    };
+    load(mail).await?;
+    list::open_folder(mail, &open_after).await
+}
+
+/// Shows the rename and delete buttons only for folders the user made.
+pub(crate) fn show_folder_tools(mail: &Mail) {
+    let current = mail.current.borrow().clone().unwrap_or_default();
+    let special = mail
+        .folders
+        .borrow()
+        .iter()
+        .any(|f| f.name == current && f.special_use.is_some());
+    if let Ok(tools) = by_id::<HtmlElement>("folder-tools") {
+        let _ = if special {
+            tools.set_attribute("hidden", "")
+        } else {
+            tools.remove_attribute("hidden")
+        };
+    }
+}
+
 /// Clicking a folder opens it.
 pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
+    let for_tools = Rc::clone(mail);
+    let on_tool = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+        let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
+            return;
+        };
+        let Ok(Some(button)) = target.closest("[data-folder-command]") else {
+            return;
+        };
+        let Some(command) = button.get_attribute("data-folder-command") else {
+            return;
+        };
+        let mail = Rc::clone(&for_tools);
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(error) = manage(&mail, &command).await {
+                show_connection(&format!("Cannot {command} the folder: {error}"));
+            }
+        });
+    });
+    by_id::<HtmlElement>("folders")?.set_onclick(Some(on_tool.as_ref().unchecked_ref()));
+    by_id::<HtmlElement>("list-tools")?.set_onclick(Some(on_tool.as_ref().unchecked_ref()));
+    on_tool.forget();
+
     let mail = Rc::clone(mail);
     let on_click = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
         let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else {

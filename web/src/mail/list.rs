@@ -45,6 +45,7 @@ pub(crate) async fn open_folder(mail: &Rc<Mail>, folder: &str) -> Result<(), Str
         load_rows(mail).await?;
     }
     reader::clear();
+    folders::show_folder_tools(mail);
     live::watch(mail, folder);
     Ok(())
 }

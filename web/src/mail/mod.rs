@@ -185,10 +185,36 @@ fn layout(account: &str) -> Result<Element, JsValue> {
 
     let folders = element("nav", &[("id", "folders"), ("aria-label", "Folders")])?;
     folders.append_child(element("ul", &[("id", "folder-list"), ("role", "tree")])?.as_ref())?;
+    folders.append_child(
+        text_element(
+            "button",
+            &[
+                ("type", "button"),
+                ("class", "new-folder"),
+                ("data-folder-command", "create"),
+            ],
+            "+ New folder",
+        )?
+        .as_ref(),
+    )?;
     mail.append_child(&folders)?;
 
     let list = element("section", &[("id", "list"), ("aria-label", "Messages")])?;
-    list.append_child(text_element("h2", &[("id", "folder-title")], "")?.as_ref())?;
+    let heading = element("div", &[("id", "list-tools"), ("class", "list-heading")])?;
+    heading.append_child(text_element("h2", &[("id", "folder-title")], "")?.as_ref())?;
+    let tools = element("span", &[("id", "folder-tools"), ("hidden", "")])?;
+    for (command, label) in [("rename", "Rename"), ("delete", "Delete folder")] {
+        tools.append_child(
+            text_element(
+                "button",
+                &[("type", "button"), ("data-folder-command", command)],
+                label,
+            )?
+            .as_ref(),
+        )?;
+    }
+    heading.append_child(&tools)?;
+    list.append_child(&heading)?;
     let search = element("form", &[("id", "search"), ("role", "search")])?;
     search.append_child(
         element(
