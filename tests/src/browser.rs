@@ -33,17 +33,28 @@ impl Browser {
     /// port first) and opens a headless Chromium session that saves downloads to
     /// `downloads`.
     pub async fn start(downloads: &std::path::Path) -> anyhow::Result<Browser> {
+        Browser::start_with(downloads, &[]).await
+    }
+
+    /// Like [`Browser::start`], with further Chromium flags (e.g. a dark color scheme).
+    pub async fn start_with(
+        downloads: &std::path::Path,
+        extra_args: &[&str],
+    ) -> anyhow::Result<Browser> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match Browser::start_once(downloads).await {
+            match Browser::start_once(downloads, extra_args).await {
                 Err(e) if attempt < 3 => eprintln!("retrying chromedriver: {e}"),
                 result => return result,
             }
         }
     }
 
-    async fn start_once(downloads: &std::path::Path) -> anyhow::Result<Browser> {
+    async fn start_once(
+        downloads: &std::path::Path,
+        extra_args: &[&str],
+    ) -> anyhow::Result<Browser> {
         let port = free_port();
         let mut driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -70,7 +81,7 @@ impl Browser {
             "goog:chromeOptions".into(),
             json!({
                 "binary": "/usr/bin/chromium",
-                "args": CHROMIUM_ARGS,
+                "args": CHROMIUM_ARGS.iter().chain(extra_args).collect::<Vec<_>>(),
                 "prefs": {
                     "download.default_directory": downloads,
                     "download.prompt_for_download": false,

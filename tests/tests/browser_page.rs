@@ -31,6 +31,10 @@ struct Setup {
 }
 
 async fn setup(extra: &[Message]) -> Setup {
+    setup_with(extra, &[]).await
+}
+
+async fn setup_with(extra: &[Message], chromium_args: &[&str]) -> Setup {
     require_bundle();
     let dovecot = Dovecot::start().unwrap();
     let mut messages = corpus::standard_mailbox();
@@ -38,7 +42,9 @@ async fn setup(extra: &[Message]) -> Setup {
     dovecot.seed("alice", "INBOX", &messages).unwrap();
     let server = PosternServer::start(&ServerConfig::for_dovecot(&dovecot)).unwrap();
     let downloads = tempfile::tempdir().unwrap();
-    let browser = Browser::start(downloads.path()).await.unwrap();
+    let browser = Browser::start_with(downloads.path(), chromium_args)
+        .await
+        .unwrap();
     browser.client.goto(&server.http_url("/")).await.unwrap();
     // The wasm module ran, built the form, and filled it from /api/upstreams.
     browser
@@ -662,4 +668,29 @@ async fn folders_are_created_renamed_and_deleted() {
         .await
         .unwrap();
     assert!(tools.attr("hidden").await.unwrap().is_some());
+}
+
+/// The page follows the system's dark preference.
+#[tokio::test]
+async fn dark_mode_follows_the_system() {
+    // Blink's PreferredColorScheme: 0 is dark.
+    let setup = setup_with(&[], &["--blink-settings=preferredColorScheme=0"]).await;
+    let browser = &setup.browser;
+    sign_in(browser, "plain", "imap", "alice-secret").await;
+    browser.wait_text("#rows", "Survey data").await.unwrap();
+    browser.click("[data-uid=\"1\"]").await.unwrap();
+    browser
+        .wait_text("#reader pre.text", "Thursday")
+        .await
+        .unwrap();
+    let background = browser
+        .client
+        .execute(
+            "return getComputedStyle(document.body).backgroundColor",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(background, serde_json::json!("rgb(20, 23, 28)"));
+    browser.screenshot("dark.png").await.unwrap();
 }
