@@ -181,6 +181,22 @@ async fn sign_in_read_and_download() {
         .await
         .unwrap();
 
+    // The server sorts; the list shows its order.
+    for (choice, field, expected) in [
+        ("oldest", "subject", "Planning the spring release"),
+        ("from", "from", "Facturation"),
+        ("subject", "subject", "Grüße aus Köln"),
+        ("size", "subject", "Survey data (5 MB)"),
+        ("newest", "subject", "Survey data (5 MB)"),
+    ] {
+        browser.select("#sort", choice).await.unwrap();
+        let first = format!("#rows .row:first-child .{field}");
+        browser
+            .wait_text(&first, expected)
+            .await
+            .unwrap_or_else(|e| panic!("sort {choice}: {e}"));
+    }
+
     // Plain text, as text, with its web address as a safe link.
     browser.click("[data-uid=\"1\"]").await.unwrap();
     browser

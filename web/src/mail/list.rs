@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use postern_shared::imap::{Outcome, SearchQuery, UidSet};
+use postern_shared::imap::{Outcome, SearchQuery, SortBy, UidSet};
 use postern_shared::summary::MessageSummary;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -40,7 +40,7 @@ pub(crate) async fn open_folder(mail: &Rc<Mail>, folder: &str) -> Result<(), Str
     let first = last.saturating_sub(WINDOW - 1).max(1);
     mail.window_start.set(first);
     if selected.exists == 0 {
-        show_rows(mail, Vec::new())?;
+        show_rows(mail, Vec::new(), None)?;
     } else {
         load_rows(mail).await?;
     }
@@ -67,6 +67,9 @@ pub(crate) async fn refresh(mail: &Rc<Mail>) -> Result<(), String> {
 /// Fetches the rows the list shows: the search's matches, or the window from its
 /// first UID to the newest.
 async fn load_rows(mail: &Rc<Mail>) -> Result<(), String> {
+    if let Some((by, reverse)) = mail.sort.get() {
+        return load_sorted(mail, by, reverse).await;
+    }
     let search = mail.search.borrow().clone();
     if let Some(text) = search {
         return load_search(mail, &text).await;
@@ -76,11 +79,51 @@ async fn load_rows(mail: &Rc<Mail>) -> Result<(), String> {
         .request(|s| s.fetch_summaries(&UidSet::range(first, None)))
         .await?
     {
-        Outcome::Summaries(rows) => show_rows(mail, rows),
+        Outcome::Summaries(rows) => show_rows(mail, rows, None),
         _ => Err("the server answered FETCH with something else".into()),
     }
 }
 
+/// The first rows in the server's SORT order (RFC 5256), of the search if one is shown.
+async fn load_sorted(mail: &Rc<Mail>, by: SortBy, reverse: bool) -> Result<(), String> {
+    let query = SearchQuery {
+        text: mail.search.borrow().clone(),
+        ..SearchQuery::default()
+    };
+    let Outcome::Uids(order) = mail.request(|s| s.sort(by, reverse, &query)).await? else {
+        return Err("the server answered SORT with something else".into());
+    };
+    let shown = &order[..order.len().min(WINDOW as usize)];
+    let rows = if shown.is_empty() {
+        Vec::new()
+    } else {
+        match mail
+            .request(|s| s.fetch_summaries(&UidSet::of(shown)))
+            .await?
+        {
+            Outcome::Summaries(rows) => rows,
+            _ => return Err("the server answered FETCH with something else".into()),
+        }
+    };
+    show_rows(mail, rows, Some(shown))
+}
+
+/// Sorts the list as the user chose in the sort menu.
+pub(crate) async fn sort(mail: &Rc<Mail>, choice: &str) -> Result<(), String> {
+    let sort = match choice {
+        "oldest" => Some((SortBy::Arrival, false)),
+        "from" => Some((SortBy::From, false)),
+        "subject" => Some((SortBy::Subject, false)),
+        "size" => Some((SortBy::Size, true)),
+        _ => None, // newest first: by UID, no SORT needed
+    };
+    let supported = mail.imap.lock().await.session.has_capability("SORT");
+    if sort.is_some() && !supported {
+        return Err("this server cannot sort (no SORT extension)".into());
+    }
+    mail.sort.set(sort);
+    load_rows(mail).await
+}
 /// Server-side search (SEARCH TEXT, in headers and body): the newest matches.
 async fn load_search(mail: &Rc<Mail>, text: &str) -> Result<(), String> {
     let query = SearchQuery {
@@ -107,7 +150,7 @@ async fn load_search(mail: &Rc<Mail>, text: &str) -> Result<(), String> {
     if let Ok(heading) = by_id::<Element>("folder-title") {
         heading.set_text_content(Some(&format!("{found} found for “{text}”")));
     }
-    show_rows(mail, rows)
+    show_rows(mail, rows, None)
 }
 
 /// Runs a search typed in the search box (an empty one goes back to the folder).
@@ -128,8 +171,16 @@ pub(crate) async fn search(mail: &Rc<Mail>, text: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn show_rows(mail: &Mail, mut rows: Vec<MessageSummary>) -> Result<(), String> {
-    rows.sort_by_key(|row| std::cmp::Reverse(row.uid));
+/// Shows `rows` newest first, or in `order` (UIDs) when the server sorted them.
+fn show_rows(
+    mail: &Mail,
+    mut rows: Vec<MessageSummary>,
+    order: Option<&[u32]>,
+) -> Result<(), String> {
+    match order {
+        Some(order) => rows.sort_by_key(|row| order.iter().position(|&uid| uid == row.uid)),
+        None => rows.sort_by_key(|row| std::cmp::Reverse(row.uid)),
+    }
     render(&rows).map_err(|e| format!("{e:?}"))?;
     *mail.rows.borrow_mut() = rows;
     Ok(())
@@ -262,6 +313,7 @@ pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
     list.set_onkeydown(Some(on_key.as_ref().unchecked_ref()));
     on_key.forget();
 
+    let for_sort = Rc::clone(mail);
     let mail = Rc::clone(mail);
     let on_search = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
         event.prevent_default();
@@ -278,5 +330,20 @@ pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
     by_id::<web_sys::HtmlFormElement>("search")?
         .set_onsubmit(Some(on_search.as_ref().unchecked_ref()));
     on_search.forget();
+
+    let on_sort = Closure::<dyn FnMut()>::new(move || {
+        let choice = by_id::<web_sys::HtmlSelectElement>("sort")
+            .map(|s| s.value())
+            .unwrap_or_default();
+        let mail = Rc::clone(&for_sort);
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(error) = sort(&mail, &choice).await {
+                super::show_connection(&format!("Cannot sort: {error}"));
+            }
+        });
+    });
+    by_id::<web_sys::HtmlSelectElement>("sort")?
+        .set_onchange(Some(on_sort.as_ref().unchecked_ref()));
+    on_sort.forget();
     Ok(())
 }

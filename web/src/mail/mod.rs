@@ -21,7 +21,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use futures_util::lock::Mutex;
-use postern_shared::imap::{MailboxInfo, Outcome, RequestError, RequestId, Session};
+use postern_shared::imap::{MailboxInfo, Outcome, RequestError, RequestId, Session, SortBy};
 use postern_shared::summary::MessageSummary;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -48,6 +48,8 @@ pub(crate) struct Mail {
     rows: RefCell<Vec<MessageSummary>>,
     /// The search the list shows, if any (else the newest messages).
     search: RefCell<Option<String>>,
+    /// The server-side order the list shows; `None` is newest first.
+    sort: Cell<Option<(SortBy, bool)>>,
     /// The lowest UID the list shows (it shows from there to the newest).
     window_start: Cell<u32>,
     /// The UID of the message in the reader.
@@ -138,6 +140,7 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
         current: RefCell::new(None),
         rows: RefCell::new(Vec::new()),
         search: RefCell::new(None),
+        sort: Cell::new(None),
         window_start: Cell::new(1),
         reading: RefCell::new(None),
         shown_html: RefCell::new(None),
@@ -229,6 +232,17 @@ fn layout(account: &str) -> Result<Element, JsValue> {
         )?
         .as_ref(),
     )?;
+    let sort = element("select", &[("id", "sort"), ("aria-label", "Sort messages")])?;
+    for (value, label) in [
+        ("newest", "Newest first"),
+        ("oldest", "Oldest first"),
+        ("from", "By sender"),
+        ("subject", "By subject"),
+        ("size", "Largest first"),
+    ] {
+        sort.append_child(text_element("option", &[("value", value)], label)?.as_ref())?;
+    }
+    search.append_child(&sort)?;
     list.append_child(&search)?;
     list.append_child(
         element(
