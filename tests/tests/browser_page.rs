@@ -710,3 +710,56 @@ async fn dark_mode_follows_the_system() {
     assert_eq!(background, serde_json::json!("rgb(20, 23, 28)"));
     browser.screenshot("dark.png").await.unwrap();
 }
+
+/// Staying signed in across a reload is opt-in, for this tab only, and Sign out ends it.
+#[tokio::test]
+async fn staying_signed_in_is_opt_in() {
+    let setup = setup(&[]).await;
+    let browser = &setup.browser;
+
+    // Without the box: a reload shows the form again.
+    sign_in(browser, "plain", "imap", "alice-secret").await;
+    browser.wait_text("#rows", "Survey data").await.unwrap();
+    browser.client.refresh().await.unwrap();
+    browser.wait_text("#login", "Sign in").await.unwrap();
+    let stored = browser
+        .client
+        .execute("return sessionStorage.length", vec![])
+        .await
+        .unwrap();
+    assert_eq!(stored, serde_json::json!(0));
+
+    // With it: the reload signs in by itself.
+    browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            (c.find_all(Locator::Css("#upstream option"))
+                .await
+                .ok()?
+                .len()
+                == 6)
+                .then_some(())
+        })
+        .await
+        .unwrap();
+    browser.click("#remember").await.unwrap();
+    sign_in(browser, "plain", "imap", "alice-secret").await;
+    browser.wait_text("#rows", "Survey data").await.unwrap();
+    let kept = browser
+        .client
+        .execute("return localStorage.length", vec![])
+        .await
+        .unwrap();
+    assert_eq!(kept, serde_json::json!(0), "nothing goes to localStorage");
+    browser.client.refresh().await.unwrap();
+    browser.wait_text("#rows", "Survey data").await.unwrap();
+
+    // Sign out forgets it.
+    browser.click("#sign-out").await.unwrap();
+    browser.wait_text("#login", "Sign in").await.unwrap();
+    let stored = browser
+        .client
+        .execute("return sessionStorage.length", vec![])
+        .await
+        .unwrap();
+    assert_eq!(stored, serde_json::json!(0));
+}

@@ -60,6 +60,10 @@ pub fn mount() -> Result<(), JsValue> {
         form.append_child(text_element("label", &[("for", &id)], label)?.as_ref())?;
         form.append_child(&control)?;
     }
+    let stay = element("label", &[("class", "stay")])?;
+    stay.append_child(element("input", &[("id", "remember"), ("type", "checkbox")])?.as_ref())?;
+    stay.append_child(&document().create_text_node(" Stay signed in in this tab"))?;
+    form.append_child(&stay)?;
     form.append_child(
         text_element(
             "button",
@@ -143,7 +147,49 @@ async fn load_upstreams() -> Result<(), JsValue> {
     if upstreams.is_empty() {
         show_status("This Postern server has no mail server configured.");
     }
+    if let Some(saved) = remembered()
+        && upstreams.iter().any(|u| u.id == saved.upstream)
+    {
+        select.set_value(&saved.upstream);
+        fill_protocols()?;
+        by_id::<HtmlInputElement>("user")?.set_value(&saved.user);
+        by_id::<HtmlInputElement>("password")?.set_value(&saved.password);
+        by_id::<HtmlInputElement>("remember")?.set_checked(true);
+        connect().await?;
+    }
     Ok(())
+}
+
+/// Where an opted-in session is kept: this tab's sessionStorage, nowhere else.
+const SESSION_KEY: &str = "postern.session";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Remembered {
+    upstream: String,
+    user: String,
+    password: String,
+}
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok()?
+}
+
+fn remember(session: &Remembered) {
+    if let (Some(storage), Ok(json)) = (session_storage(), serde_json::to_string(session)) {
+        let _ = storage.set_item(SESSION_KEY, &json);
+    }
+}
+
+fn remembered() -> Option<Remembered> {
+    let json = session_storage()?.get_item(SESSION_KEY).ok()??;
+    serde_json::from_str(&json).ok()
+}
+
+/// Forgets an opted-in session (Sign out).
+pub fn forget() {
+    if let Some(storage) = session_storage() {
+        let _ = storage.remove_item(SESSION_KEY);
+    }
 }
 
 /// Offers the protocols of the chosen upstream (mail reading ones only: SMTP is for
@@ -206,9 +252,18 @@ async fn sign_in() -> Result<Option<String>, JsValue> {
             if let Err(error) = imap.run(login).await {
                 return Ok(Some(explain_imap(&error)));
             }
-            // The password leaves the page's form; it stays in this module's memory
-            // only, for the live-update connection (never in storage or the DOM).
+            // The password leaves the page's form. It stays in memory for the
+            // live-update and reconnect connections, and in this tab's sessionStorage
+            // only if the user asked to stay signed in (cleared by Sign out and by
+            // closing the tab).
             password_field.set_value("");
+            if by_id::<HtmlInputElement>("remember")?.checked() {
+                remember(&Remembered {
+                    upstream: upstream.value(),
+                    user: user.clone(),
+                    password: password.clone(),
+                });
+            }
             let account = crate::mail::Account {
                 label: format!("{user} · {name}"),
                 tunnel_url: url,

@@ -277,12 +277,13 @@ fn layout(account: &str) -> Result<Element, JsValue> {
     Ok(mail)
 }
 
-/// Sign out closes the IMAP session and reloads the page, which drops every secret
-/// the page held.
+/// Sign out forgets an opted-in session, closes the IMAP session and reloads the
+/// page, which drops every secret the page held.
 fn attach_sign_out(mail: &Rc<Mail>) -> Result<(), JsValue> {
     let mail = Rc::clone(mail);
     let on_click = Closure::<dyn FnMut()>::new(move || {
         let mail = Rc::clone(&mail);
+        crate::login::forget();
         wasm_bindgen_futures::spawn_local(async move {
             let _ = mail.request(|s| Ok(s.logout())).await;
             if let Some(window) = web_sys::window() {
