@@ -135,3 +135,27 @@ async fn shutdown_drains_then_closes_with_a_reason() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn a_handshake_pending_at_shutdown_is_refused_with_its_code() {
+    use postern_shared::tunnel::{ErrorCode, TunnelReply};
+    use postern_tests::client;
+
+    let dovecot = Dovecot::start().unwrap();
+    let mut server = PosternServer::start(
+        &ServerConfig::for_dovecot(&dovecot)
+            .limit("shutdown_grace_secs", 1)
+            .limit("handshake_timeout_secs", 30),
+    )
+    .unwrap();
+    // Upgraded, but no tunnel request yet when the server is told to stop.
+    let mut ws = client::connect(&server.tunnel_url(), None).await.unwrap();
+    server.terminate();
+    match client::read_reply(&mut ws).await.unwrap() {
+        TunnelReply::Refused { error, .. } => assert_eq!(error, ErrorCode::ShuttingDown),
+        accepted => panic!("{accepted:?}"),
+    }
+    let close = client::read_close(&mut ws).await.expect("close frame");
+    assert_eq!(close.reason.as_str(), ErrorCode::ShuttingDown.as_str());
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some());
+}
