@@ -763,3 +763,44 @@ async fn staying_signed_in_is_opt_in() {
         .unwrap();
     assert_eq!(stored, serde_json::json!(0));
 }
+
+/// A big folder opens with its newest rows; older ones load as the user scrolls.
+#[tokio::test]
+async fn older_messages_load_on_scroll() {
+    let older: Vec<Message> = (0..450).map(|n| corpus::bulk(n, 600)).collect();
+    let setup = setup(&older).await;
+    let browser = &setup.browser;
+    sign_in(browser, "plain", "imap", "alice-secret").await;
+    let count = |wanted: usize| {
+        move |c: fantoccini::Client| async move {
+            let rows = c.find_all(Locator::Css("#rows .row")).await.ok()?;
+            (rows.len() == wanted).then_some(())
+        }
+    };
+    browser
+        .wait_for(Duration::from_secs(20), count(200))
+        .await
+        .unwrap();
+    for expected in [400, 460] {
+        browser
+            .client
+            .execute(
+                "const l = document.getElementById('list'); l.scrollTop = l.scrollHeight;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        browser
+            .wait_for(Duration::from_secs(20), count(expected))
+            .await
+            .unwrap_or_else(|e| panic!("{expected} rows: {e}"));
+    }
+    // The oldest message is last.
+    browser
+        .wait_text(
+            "#rows .row:last-child .subject",
+            "Planning the spring release",
+        )
+        .await
+        .unwrap();
+}

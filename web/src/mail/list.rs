@@ -124,6 +124,28 @@ pub(crate) async fn sort(mail: &Rc<Mail>, choice: &str) -> Result<(), String> {
     mail.sort.set(sort);
     load_rows(mail).await
 }
+/// Scrolling near the end of the list loads the next older window of rows: a folder
+/// of any size opens with its newest rows, and older ones come as the user scrolls.
+async fn load_older(mail: &Rc<Mail>) -> Result<(), String> {
+    let start = mail.window_start.get();
+    let browsing = mail.search.borrow().is_none() && mail.sort.get().is_none();
+    if start <= 1 || !browsing || mail.loading_more.replace(true) {
+        return Ok(());
+    }
+    let first = start.saturating_sub(WINDOW).max(1);
+    let older = mail
+        .request(|s| s.fetch_summaries(&UidSet::range(first, Some(start - 1))))
+        .await;
+    mail.loading_more.set(false);
+    let Outcome::Summaries(older) = older? else {
+        return Err("the server answered FETCH with something else".into());
+    };
+    mail.window_start.set(first);
+    let mut rows = mail.rows.borrow().clone();
+    rows.extend(older);
+    show_rows(mail, rows, None)
+}
+
 /// Server-side search (SEARCH TEXT, in headers and body): the newest matches.
 async fn load_search(mail: &Rc<Mail>, text: &str) -> Result<(), String> {
     let query = SearchQuery {
@@ -314,7 +336,25 @@ pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
     on_key.forget();
 
     let for_sort = Rc::clone(mail);
+    let for_scroll = Rc::clone(mail);
     let mail = Rc::clone(mail);
+    let on_scroll = Closure::<dyn FnMut()>::new(move || {
+        let Ok(pane) = by_id::<HtmlElement>("list") else {
+            return;
+        };
+        let near_end = pane.scroll_top() + pane.client_height() + 400 >= pane.scroll_height();
+        if near_end {
+            let mail = Rc::clone(&for_scroll);
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(error) = load_older(&mail).await {
+                    super::show_connection(&format!("Cannot load older messages: {error}"));
+                }
+            });
+        }
+    });
+    by_id::<HtmlElement>("list")?.set_onscroll(Some(on_scroll.as_ref().unchecked_ref()));
+    on_scroll.forget();
+
     let on_search = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
         event.prevent_default();
         let text = by_id::<web_sys::HtmlInputElement>("search-box")

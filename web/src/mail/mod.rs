@@ -52,6 +52,8 @@ pub(crate) struct Mail {
     sort: Cell<Option<(SortBy, bool)>>,
     /// The lowest UID the list shows (it shows from there to the newest).
     window_start: Cell<u32>,
+    /// An older window is being fetched (scrolling fires often).
+    loading_more: Cell<bool>,
     /// The UID of the message in the reader.
     reading: RefCell<Option<u32>>,
     /// The HTML message in the reader, to show again with remote images.
@@ -142,6 +144,7 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
         search: RefCell::new(None),
         sort: Cell::new(None),
         window_start: Cell::new(1),
+        loading_more: Cell::new(false),
         reading: RefCell::new(None),
         shown_html: RefCell::new(None),
         watcher: RefCell::new(None),
