@@ -450,6 +450,35 @@ async fn another_clients_changes_appear_live() {
         })
         .await
         .unwrap();
+
+    // Other folders' counts follow too (on a timer, and when the tab gets focus).
+    let appended = other.imap_append("f", "Archive", message).await.unwrap();
+    assert!(appended.starts_with("f OK"), "{appended}");
+    browser
+        .client
+        .execute("window.dispatchEvent(new Event('focus'))", vec![])
+        .await
+        .unwrap();
+    browser
+        .wait_text("#folder-list [data-folder=\"Archive\"]", "1")
+        .await
+        .unwrap();
+
+    // "?" shows the keys; Escape hides them.
+    let body = browser.client.find(Locator::Css("body")).await.unwrap();
+    body.send_keys("?").await.unwrap();
+    browser
+        .wait_text("#shortcuts", "next / previous message")
+        .await
+        .unwrap();
+    body.send_keys("\u{E00C}").await.unwrap();
+    browser
+        .wait_for(Duration::from_secs(10), |c| async move {
+            let help = c.find(Locator::Css("#shortcuts")).await.ok()?;
+            help.attr("hidden").await.ok()?.map(|_| ())
+        })
+        .await
+        .unwrap();
 }
 
 /// What the buttons and keys do lands on the server.

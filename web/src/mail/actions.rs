@@ -1,6 +1,6 @@
 //! What a reader does to a message: mark read or unread, flag, archive, delete; by
 //! button or by key (j/k next and previous, u unread, s flag, e archive, # or Delete
-//! delete, / search).
+//! delete, / search, ? help).
 //!
 //! Each action runs on the server first; the view then refreshes from the server, so
 //! what the user sees is what the mailbox holds.
@@ -255,6 +255,10 @@ pub(crate) fn attach_keys(mail: &Rc<Mail>) -> Result<(), JsValue> {
             "/" => by_id::<HtmlElement>("search-box")
                 .map(|b| b.focus())
                 .is_ok(),
+            "?" => toggle_help().is_ok(),
+            "Escape" => by_id::<Element>("shortcuts")
+                .map(|h| h.set_attribute("hidden", ""))
+                .is_ok(),
             _ => false,
         };
         if handled {
@@ -263,6 +267,50 @@ pub(crate) fn attach_keys(mail: &Rc<Mail>) -> Result<(), JsValue> {
     });
     document().add_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref())?;
     on_key.forget();
+    Ok(())
+}
+
+/// The keys, as the user sees them.
+const SHORTCUTS: [(&str, &str); 9] = [
+    ("j / k", "next / previous message"),
+    ("Enter", "open the selected message"),
+    ("u", "mark read / unread"),
+    ("s", "flag / unflag"),
+    ("e", "archive"),
+    ("# or Delete", "delete"),
+    ("/", "search this folder"),
+    ("?", "show or hide this help"),
+    ("Escape", "close this help"),
+];
+
+/// Shows or hides the list of keyboard shortcuts.
+fn toggle_help() -> Result<(), JsValue> {
+    if let Ok(help) = by_id::<Element>("shortcuts") {
+        return if help.has_attribute("hidden") {
+            help.remove_attribute("hidden")
+        } else {
+            help.set_attribute("hidden", "")
+        };
+    }
+    let help = element(
+        "div",
+        &[
+            ("id", "shortcuts"),
+            ("role", "dialog"),
+            ("aria-label", "Keyboard shortcuts"),
+        ],
+    )?;
+    help.append_child(text_element("h2", &[], "Keyboard shortcuts")?.as_ref())?;
+    let list = element("dl", &[])?;
+    for (key, meaning) in SHORTCUTS {
+        list.append_child(text_element("dt", &[], key)?.as_ref())?;
+        list.append_child(text_element("dd", &[], meaning)?.as_ref())?;
+    }
+    help.append_child(&list)?;
+    document()
+        .body()
+        .ok_or("the page has no body")?
+        .append_child(&help)?;
     Ok(())
 }
 

@@ -32,28 +32,62 @@ pub(crate) async fn load(mail: &Rc<Mail>) -> Result<(), String> {
     };
     folders.sort_by(|a, b| (rank(a.special_use).0, &a.name).cmp(&(rank(b.special_use).0, &b.name)));
 
-    let unread = {
-        let mut imap = mail.imap.lock().await;
-        let ids: Vec<_> = folders
-            .iter()
-            .filter(|f| f.selectable)
-            .filter_map(|f| {
-                imap.session
-                    .status(&f.name)
-                    .ok()
-                    .map(|id| (f.name.clone(), id))
-            })
-            .collect();
-        let mut unread = Vec::new();
-        for (name, id) in ids {
-            if let Ok(Outcome::Status(status)) = imap.run(id).await {
-                unread.push((name, status.unseen.unwrap_or(0)));
-            }
-        }
-        unread
-    };
+    let unread = unread_counts(mail, &folders).await;
     render(&folders, &unread).map_err(|e| format!("{e:?}"))?;
     *mail.folders.borrow_mut() = folders;
+    Ok(())
+}
+
+/// Every folder's unread count, asked in one pipelined round trip.
+async fn unread_counts(mail: &Mail, folders: &[MailboxInfo]) -> Vec<(String, u32)> {
+    let mut imap = mail.imap.lock().await;
+    let ids: Vec<_> = folders
+        .iter()
+        .filter(|f| f.selectable)
+        .filter_map(|f| {
+            imap.session
+                .status(&f.name)
+                .ok()
+                .map(|id| (f.name.clone(), id))
+        })
+        .collect();
+    let mut unread = Vec::new();
+    for (name, id) in ids {
+        if let Ok(Outcome::Status(status)) = imap.run(id).await {
+            unread.push((name, status.unseen.unwrap_or(0)));
+        }
+    }
+    unread
+}
+
+/// How often the other folders' counts are refreshed while the page is open (the
+/// open folder is live already).
+const COUNTS_EVERY_MS: i32 = 60_000;
+
+/// Keeps every folder's count current: on a timer, and when the tab regains focus.
+pub(crate) fn keep_counts_fresh(mail: &Rc<Mail>) -> Result<(), JsValue> {
+    let refresh = {
+        let mail = Rc::clone(mail);
+        move || {
+            let mail = Rc::clone(&mail);
+            wasm_bindgen_futures::spawn_local(async move {
+                let folders = mail.folders.borrow().clone();
+                for (name, count) in unread_counts(&mail, &folders).await {
+                    set_unread(&name, count);
+                }
+            });
+        }
+    };
+    let window = web_sys::window().ok_or("no window")?;
+    let on_timer = Closure::<dyn FnMut()>::new(refresh.clone());
+    window.set_interval_with_callback_and_timeout_and_arguments_0(
+        on_timer.as_ref().unchecked_ref(),
+        COUNTS_EVERY_MS,
+    )?;
+    on_timer.forget();
+    let on_focus = Closure::<dyn FnMut()>::new(refresh);
+    window.add_event_listener_with_callback("focus", on_focus.as_ref().unchecked_ref())?;
+    on_focus.forget();
     Ok(())
 }
 

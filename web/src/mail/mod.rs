@@ -153,6 +153,7 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
     list::attach(&mail)?;
     reader::attach(&mail)?;
     actions::attach_keys(&mail)?;
+    folders::keep_counts_fresh(&mail)?;
     attach_sign_out(&mail)?;
     wasm_bindgen_futures::spawn_local(async move {
         if let Err(error) = folders::load(&mail).await {
