@@ -197,6 +197,40 @@ async fn sign_in_read_and_download() {
             .unwrap_or_else(|e| panic!("sort {choice}: {e}"));
     }
 
+    // Conversations: the planning thread groups under its first message.
+    browser.click("#conversations").await.unwrap();
+    let order = browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            let order = c
+                .execute(
+                    "return Array.from(document.querySelectorAll('#rows .row')).map(r => r.dataset.uid + ':' + r.className)",
+                    vec![],
+                )
+                .await
+                .ok()?;
+            let order: Vec<String> = serde_json::from_value(order).ok()?;
+            order.iter().any(|r| r.contains("reply")).then_some(order)
+        })
+        .await
+        .unwrap();
+    let tail: Vec<&str> = order[order.len() - 3..]
+        .iter()
+        .map(String::as_str)
+        .collect();
+    assert!(
+        tail[0].starts_with("1:") && !tail[0].contains("reply"),
+        "{order:?}"
+    );
+    assert!(
+        tail[1].starts_with("2:") && tail[1].contains("depth-1"),
+        "{order:?}"
+    );
+    assert!(
+        tail[2].starts_with("3:") && tail[2].contains("depth-2"),
+        "{order:?}"
+    );
+    browser.click("#conversations").await.unwrap();
+
     // Plain text, as text, with its web address as a safe link.
     browser.click("[data-uid=\"1\"]").await.unwrap();
     browser

@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use postern_shared::imap::{Outcome, SearchQuery, SortBy, UidSet};
+use postern_shared::imap::{Outcome, SearchQuery, SortBy, ThreadNode, UidSet, threading};
 use postern_shared::summary::MessageSummary;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -203,9 +203,62 @@ fn show_rows(
         Some(order) => rows.sort_by_key(|row| order.iter().position(|&uid| uid == row.uid)),
         None => rows.sort_by_key(|row| std::cmp::Reverse(row.uid)),
     }
-    render(&rows).map_err(|e| format!("{e:?}"))?;
+    let depths = if mail.conversations.get() {
+        let (ordered, depths) = conversations(rows);
+        rows = ordered;
+        Some(depths)
+    } else {
+        None
+    };
+    render(&rows, depths.as_deref()).map_err(|e| format!("{e:?}"))?;
     *mail.rows.borrow_mut() = rows;
     Ok(())
+}
+
+/// The rows grouped into conversations (RFC 5256 REFERENCES threading, done here on
+/// the rows shown, so it works with any server): the conversation with the newest
+/// message first, each in reply order, with each row's depth in its thread.
+fn conversations(rows: Vec<MessageSummary>) -> (Vec<MessageSummary>, Vec<usize>) {
+    fn newest(node: &ThreadNode) -> u32 {
+        node.children
+            .iter()
+            .map(newest)
+            .chain(node.uid)
+            .max()
+            .unwrap_or(0)
+    }
+    fn flatten(node: &ThreadNode, depth: usize, out: &mut Vec<(u32, usize)>) {
+        // A missing parent shows no row; its replies stay at its depth.
+        let next = match node.uid {
+            Some(uid) => {
+                out.push((uid, depth));
+                depth + 1
+            }
+            None => depth,
+        };
+        for child in &node.children {
+            flatten(child, next, out);
+        }
+    }
+    let mut threads = threading::thread(&rows);
+    threads.sort_by_key(|t| std::cmp::Reverse(newest(t)));
+    let mut order = Vec::with_capacity(rows.len());
+    for thread in &threads {
+        flatten(thread, 0, &mut order);
+    }
+    let mut by_uid: std::collections::HashMap<u32, MessageSummary> =
+        rows.into_iter().map(|r| (r.uid, r)).collect();
+    order
+        .into_iter()
+        .filter_map(|(uid, depth)| by_uid.remove(&uid).map(|row| (row, depth)))
+        .unzip()
+}
+
+/// Shows the rows as conversations or one by one.
+pub(crate) fn set_conversations(mail: &Mail, on: bool) -> Result<(), String> {
+    mail.conversations.set(on);
+    let rows = mail.rows.borrow().clone();
+    show_rows(mail, rows, None)
 }
 
 fn sender(row: &MessageSummary) -> String {
@@ -238,7 +291,8 @@ pub(crate) fn human_size(bytes: u32) -> String {
     }
 }
 
-fn render(rows: &[MessageSummary]) -> Result<(), JsValue> {
+/// Draws the rows; with `depths`, replies are indented under their conversation.
+fn render(rows: &[MessageSummary], depths: Option<&[usize]>) -> Result<(), JsValue> {
     let list: Element = by_id("rows")?;
     list.set_text_content(None);
     if rows.is_empty() {
@@ -247,8 +301,12 @@ fn render(rows: &[MessageSummary]) -> Result<(), JsValue> {
         )?;
         return Ok(());
     }
-    for row in rows {
+    for (index, row) in rows.iter().enumerate() {
         let mut class = String::from("row");
+        if let Some(depth) = depths.map(|d| d[index]).filter(|&d| d > 0) {
+            // Classes, not inline styles: the page's CSP allows no style attributes.
+            class.push_str(&format!(" reply depth-{}", depth.min(4)));
+        }
         if !row.is_seen() {
             class.push_str(" unread");
         }
@@ -354,6 +412,19 @@ pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
     });
     by_id::<HtmlElement>("list")?.set_onscroll(Some(on_scroll.as_ref().unchecked_ref()));
     on_scroll.forget();
+
+    let for_threads = Rc::clone(&for_sort);
+    let on_threads = Closure::<dyn FnMut()>::new(move || {
+        let on = by_id::<web_sys::HtmlInputElement>("conversations")
+            .map(|c| c.checked())
+            .unwrap_or(false);
+        if let Err(error) = set_conversations(&for_threads, on) {
+            super::show_connection(&format!("Cannot group conversations: {error}"));
+        }
+    });
+    by_id::<web_sys::HtmlInputElement>("conversations")?
+        .set_onchange(Some(on_threads.as_ref().unchecked_ref()));
+    on_threads.forget();
 
     let on_search = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
         event.prevent_default();

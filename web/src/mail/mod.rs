@@ -52,6 +52,8 @@ pub(crate) struct Mail {
     sort: Cell<Option<(SortBy, bool)>>,
     /// The lowest UID the list shows (it shows from there to the newest).
     window_start: Cell<u32>,
+    /// Rows grouped into conversations.
+    conversations: Cell<bool>,
     /// An older window is being fetched (scrolling fires often).
     loading_more: Cell<bool>,
     /// The UID of the message in the reader.
@@ -145,6 +147,7 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
         sort: Cell::new(None),
         window_start: Cell::new(1),
         loading_more: Cell::new(false),
+        conversations: Cell::new(false),
         reading: RefCell::new(None),
         shown_html: RefCell::new(None),
         watcher: RefCell::new(None),
@@ -247,6 +250,12 @@ fn layout(account: &str) -> Result<Element, JsValue> {
         sort.append_child(text_element("option", &[("value", value)], label)?.as_ref())?;
     }
     search.append_child(&sort)?;
+    let threads = element("label", &[("class", "conversations")])?;
+    threads.append_child(
+        element("input", &[("id", "conversations"), ("type", "checkbox")])?.as_ref(),
+    )?;
+    threads.append_child(&document().create_text_node(" Conversations"))?;
+    search.append_child(&threads)?;
     list.append_child(&search)?;
     list.append_child(
         element(
