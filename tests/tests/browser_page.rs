@@ -78,6 +78,38 @@ async fn sign_in(browser: &Browser, upstream: &str, protocol: &str, password: &s
     browser.click("#connect").await.unwrap();
 }
 
+/// A page signed in to the `plain` upstream, its Inbox listed.
+async fn signed_in(extra: &[Message]) -> Setup {
+    let setup = setup(extra).await;
+    sign_in(&setup.browser, "plain", "imap", "alice-secret").await;
+    setup
+        .browser
+        .wait_text("#rows", "Survey data")
+        .await
+        .unwrap();
+    setup
+}
+
+impl Setup {
+    /// Another mail program on the same account, speaking raw IMAP.
+    async fn other_client(&self) -> postern_tests::client::Tunnel {
+        let url = self.server.tunnel_url();
+        postern_tests::client::Tunnel::imap_signed_in(&url, "plain", "alice", "alice-secret")
+            .await
+            .unwrap()
+    }
+}
+
+/// Waits until nothing matches `css` (a row moved or deleted).
+async fn wait_gone(browser: &Browser, css: &'static str) {
+    browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            c.find(Locator::Css(css)).await.is_err().then_some(())
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{css} is still there: {e}"));
+}
+
 /// The reader's message frame, once it is there.
 async fn message_frame(browser: &Browser) -> fantoccini::elements::Element {
     browser
@@ -435,17 +467,10 @@ async fn hostile_mail_runs_nothing_and_reaches_nowhere() {
 /// open folder shows up without a reload.
 #[tokio::test]
 async fn another_clients_changes_appear_live() {
-    use postern_tests::client::Tunnel;
-
-    let setup = setup(&[]).await;
+    let setup = signed_in(&[]).await;
     let browser = &setup.browser;
-    sign_in(browser, "plain", "imap", "alice-secret").await;
-    browser.wait_text("#rows", "Survey data").await.unwrap();
 
-    let url = setup.server.tunnel_url();
-    let mut other = Tunnel::imap_signed_in(&url, "implicit", "alice", "alice-secret")
-        .await
-        .unwrap();
+    let mut other = setup.other_client().await;
     let message =
         b"From: Heidi <heidi@example.org>\r\nSubject: Fresh news\r\n\r\nJust arrived.\r\n";
     let appended = other.imap_append("b", "INBOX", message).await.unwrap();
@@ -475,15 +500,7 @@ async fn another_clients_changes_appear_live() {
 
     // A message moved away elsewhere disappears.
     other.imap("e", "UID MOVE 2 Trash").await.unwrap();
-    browser
-        .wait_for(Duration::from_secs(20), |c| async move {
-            c.find(Locator::Css("[data-uid=\"2\"]"))
-                .await
-                .is_err()
-                .then_some(())
-        })
-        .await
-        .unwrap();
+    wait_gone(browser, "[data-uid=\"2\"]").await;
 
     // Other folders' counts follow too (on a timer, and when the tab gets focus).
     let appended = other.imap_append("f", "Archive", message).await.unwrap();
@@ -518,16 +535,9 @@ async fn another_clients_changes_appear_live() {
 /// What the buttons and keys do lands on the server.
 #[tokio::test]
 async fn flag_read_archive_and_delete_by_button_and_key() {
-    use postern_tests::client::Tunnel;
-
-    let setup = setup(&[]).await;
+    let setup = signed_in(&[]).await;
     let browser = &setup.browser;
-    sign_in(browser, "plain", "imap", "alice-secret").await;
-    browser.wait_text("#rows", "Survey data").await.unwrap();
-    let url = setup.server.tunnel_url();
-    let mut check = Tunnel::imap_signed_in(&url, "plain", "alice", "alice-secret")
-        .await
-        .unwrap();
+    let mut check = setup.other_client().await;
     let mut n = 0;
     let mut ask = async |command: &str| {
         n += 1;
@@ -571,15 +581,7 @@ async fn flag_read_archive_and_delete_by_button_and_key() {
 
     // Archive moves it to the Archive folder.
     browser.click("[data-action=\"archive\"]").await.unwrap();
-    browser
-        .wait_for(Duration::from_secs(20), |c| async move {
-            c.find(Locator::Css("[data-uid=\"3\"]"))
-                .await
-                .is_err()
-                .then_some(())
-        })
-        .await
-        .unwrap();
+    wait_gone(browser, "[data-uid=\"3\"]").await;
     assert!(
         ask("STATUS Archive (MESSAGES)")
             .await
@@ -606,15 +608,7 @@ async fn flag_read_archive_and_delete_by_button_and_key() {
         .send_keys("#")
         .await
         .unwrap();
-    browser
-        .wait_for(Duration::from_secs(20), |c| async move {
-            c.find(Locator::Css("[data-uid=\"4\"]"))
-                .await
-                .is_err()
-                .then_some(())
-        })
-        .await
-        .unwrap();
+    wait_gone(browser, "[data-uid=\"4\"]").await;
     assert!(ask("STATUS Trash (MESSAGES)").await.contains("MESSAGES 1"));
     // "Copy to" leaves the message; "Move to" takes it away.
     browser.click("[data-uid=\"7\"]").await.unwrap();
@@ -631,15 +625,7 @@ async fn flag_read_archive_and_delete_by_button_and_key() {
         .select("[data-transfer=\"move\"]", "Drafts")
         .await
         .unwrap();
-    browser
-        .wait_for(Duration::from_secs(20), |c| async move {
-            c.find(Locator::Css("[data-uid=\"7\"]"))
-                .await
-                .is_err()
-                .then_some(())
-        })
-        .await
-        .unwrap();
+    wait_gone(browser, "[data-uid=\"7\"]").await;
     assert!(ask("STATUS Junk (MESSAGES)").await.contains("MESSAGES 1"));
     assert!(ask("STATUS Drafts (MESSAGES)").await.contains("MESSAGES 1"));
 
@@ -652,20 +638,13 @@ async fn flag_read_archive_and_delete_by_button_and_key() {
 /// the page reconnects, keeps the folder, and goes on showing live changes.
 #[tokio::test]
 async fn a_dropped_connection_is_resumed() {
-    use postern_tests::client::Tunnel;
-
-    let setup = setup(&[]).await;
+    let setup = signed_in(&[]).await;
     let browser = &setup.browser;
-    sign_in(browser, "plain", "imap", "alice-secret").await;
-    browser.wait_text("#rows", "Survey data").await.unwrap();
 
     setup.dovecot.kick("alice").unwrap();
     // New mail after the drop still shows up: the watcher came back.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let url = setup.server.tunnel_url();
-    let mut other = Tunnel::imap_signed_in(&url, "implicit", "alice", "alice-secret")
-        .await
-        .unwrap();
+    let mut other = setup.other_client().await;
     let message =
         b"From: Ivan <ivan@example.org>\r\nSubject: After the drop\r\n\r\nStill here.\r\n";
     let appended = other.imap_append("a", "INBOX", message).await.unwrap();
@@ -684,16 +663,9 @@ async fn a_dropped_connection_is_resumed() {
 /// Folders are created, renamed and deleted on the server from the page.
 #[tokio::test]
 async fn folders_are_created_renamed_and_deleted() {
-    use postern_tests::client::Tunnel;
-
-    let setup = setup(&[]).await;
+    let setup = signed_in(&[]).await;
     let browser = &setup.browser;
-    sign_in(browser, "plain", "imap", "alice-secret").await;
-    browser.wait_text("#rows", "Survey data").await.unwrap();
-    let url = setup.server.tunnel_url();
-    let mut check = Tunnel::imap_signed_in(&url, "plain", "alice", "alice-secret")
-        .await
-        .unwrap();
+    let mut check = setup.other_client().await;
     let mut n = 0;
     let mut list = async || {
         n += 1;
