@@ -1,6 +1,7 @@
 //! Headless Chromium driven over WebDriver (Debian's chromium and chromium-driver; no
 //! tool here downloads a browser).
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,8 @@ pub const CHROMIUM_ARGS: [&str; 9] = [
 pub struct Browser {
     pub client: Client,
     driver: Child,
+    /// Where to end the WebDriver session from `Drop` (which cannot await).
+    session_url: Option<String>,
 }
 
 impl Browser {
@@ -58,6 +61,10 @@ impl Browser {
         let port = free_port();
         let mut driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
+            // Its own process group, so dropping the browser ends chromedriver *and*
+            // every Chromium process it started, even if the test never closed the
+            // session (a failed assertion, a panic).
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -94,7 +101,19 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await;
         match client {
-            Ok(client) => Ok(Browser { client, driver }),
+            Ok(client) => {
+                let session_url = client
+                    .session_id()
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|id| format!("http://127.0.0.1:{port}/session/{id}"));
+                Ok(Browser {
+                    client,
+                    driver,
+                    session_url,
+                })
+            }
             Err(e) => {
                 let _ = driver.kill();
                 Err(e.into())
@@ -198,7 +217,13 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = self.driver.kill();
+        // Ending the session makes chromedriver quit Chromium, which runs in process
+        // groups of its own; without it, every failed test would leave a browser behind.
+        if let Some(url) = &self.session_url {
+            let _ = ureq::delete(url).call();
+        }
+        let group = nix::unistd::Pid::from_raw(-(self.driver.id() as i32));
+        let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL);
         let _ = self.driver.wait();
     }
 }

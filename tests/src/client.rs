@@ -52,6 +52,8 @@ pub struct Tunnel {
     buffer: Vec<u8>,
     /// Set once the server closed the tunnel.
     pub close: Option<CloseFrame>,
+    /// Tags handed out by [`Tunnel::ask`].
+    asked: u32,
 }
 
 /// A refused tunnel: the code from the reply and the close frame that followed.
@@ -88,6 +90,7 @@ impl Tunnel {
                 ws,
                 buffer: Vec::new(),
                 close: None,
+                asked: 0,
             })),
             TunnelReply::Refused { error, message } => {
                 let close = read_close(&mut ws).await;
@@ -183,6 +186,13 @@ impl Tunnel {
                 return Ok(lines);
             }
         }
+    }
+
+    /// Sends an IMAP command under a fresh tag; returns the whole answer as text.
+    pub async fn ask(&mut self, command: &str) -> anyhow::Result<String> {
+        self.asked += 1;
+        let tag = format!("ask{}", self.asked);
+        Ok(self.imap(&tag, command).await?.join("\n"))
     }
 
     /// A raw IMAP session signed in as `user`: "another mail program" in tests.

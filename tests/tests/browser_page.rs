@@ -538,15 +538,6 @@ async fn flag_read_archive_and_delete_by_button_and_key() {
     let setup = signed_in(&[]).await;
     let browser = &setup.browser;
     let mut check = setup.other_client().await;
-    let mut n = 0;
-    let mut ask = async |command: &str| {
-        n += 1;
-        check
-            .imap(&format!("q{n}"), command)
-            .await
-            .unwrap()
-            .join("\n")
-    };
 
     // Message 3 is flagged: "s" unflags it.
     browser.click("[data-uid=\"3\"]").await.unwrap();
@@ -563,8 +554,8 @@ async fn flag_read_archive_and_delete_by_button_and_key() {
         .await
         .unwrap();
     browser.wait_text("#reader .actions", "Flag").await.unwrap();
-    ask("EXAMINE INBOX").await;
-    let flags = ask("UID FETCH 3 FLAGS").await;
+    check.ask("EXAMINE INBOX").await.unwrap();
+    let flags = check.ask("UID FETCH 3 FLAGS").await.unwrap();
     assert!(!flags.contains("\\Flagged"), "{flags}");
 
     // "Mark unread" undoes the automatic read.
@@ -576,15 +567,17 @@ async fn flag_read_archive_and_delete_by_button_and_key() {
         .wait_text("#reader .actions", "Mark read")
         .await
         .unwrap();
-    let flags = ask("UID FETCH 3 FLAGS").await;
+    let flags = check.ask("UID FETCH 3 FLAGS").await.unwrap();
     assert!(!flags.contains("\\Seen"), "{flags}");
 
     // Archive moves it to the Archive folder.
     browser.click("[data-action=\"archive\"]").await.unwrap();
     wait_gone(browser, "[data-uid=\"3\"]").await;
     assert!(
-        ask("STATUS Archive (MESSAGES)")
+        check
+            .ask("STATUS Archive (MESSAGES)")
             .await
+            .unwrap()
             .contains("MESSAGES 1")
     );
 
@@ -609,7 +602,13 @@ async fn flag_read_archive_and_delete_by_button_and_key() {
         .await
         .unwrap();
     wait_gone(browser, "[data-uid=\"4\"]").await;
-    assert!(ask("STATUS Trash (MESSAGES)").await.contains("MESSAGES 1"));
+    assert!(
+        check
+            .ask("STATUS Trash (MESSAGES)")
+            .await
+            .unwrap()
+            .contains("MESSAGES 1")
+    );
     // "Copy to" leaves the message; "Move to" takes it away.
     browser.click("[data-uid=\"7\"]").await.unwrap();
     browser.wait_text("#reader h2", "This week").await.unwrap();
@@ -626,11 +625,23 @@ async fn flag_read_archive_and_delete_by_button_and_key() {
         .await
         .unwrap();
     wait_gone(browser, "[data-uid=\"7\"]").await;
-    assert!(ask("STATUS Junk (MESSAGES)").await.contains("MESSAGES 1"));
-    assert!(ask("STATUS Drafts (MESSAGES)").await.contains("MESSAGES 1"));
+    assert!(
+        check
+            .ask("STATUS Junk (MESSAGES)")
+            .await
+            .unwrap()
+            .contains("MESSAGES 1")
+    );
+    assert!(
+        check
+            .ask("STATUS Drafts (MESSAGES)")
+            .await
+            .unwrap()
+            .contains("MESSAGES 1")
+    );
 
-    ask("UNSELECT").await; // STATUS of the selected mailbox would be this session's view
-    let inbox = ask("STATUS INBOX (MESSAGES)").await;
+    check.ask("UNSELECT").await.unwrap(); // STATUS of the selected mailbox would be this session's view
+    let inbox = check.ask("STATUS INBOX (MESSAGES)").await.unwrap();
     assert!(inbox.contains("MESSAGES 7"), "{inbox}");
 }
 
@@ -666,15 +677,6 @@ async fn folders_are_created_renamed_and_deleted() {
     let setup = signed_in(&[]).await;
     let browser = &setup.browser;
     let mut check = setup.other_client().await;
-    let mut n = 0;
-    let mut list = async || {
-        n += 1;
-        check
-            .imap(&format!("l{n}"), "LIST \"\" *")
-            .await
-            .unwrap()
-            .join("\n")
-    };
 
     browser.click(".new-folder").await.unwrap();
     browser.client.send_alert_text("Projects").await.unwrap();
@@ -683,7 +685,13 @@ async fn folders_are_created_renamed_and_deleted() {
         .wait_text("#folder-title", "Projects")
         .await
         .unwrap();
-    assert!(list().await.contains("\"/\" Projects"));
+    assert!(
+        check
+            .ask("LIST \"\" *")
+            .await
+            .unwrap()
+            .contains("\"/\" Projects")
+    );
 
     browser
         .click("[data-folder-command=\"rename\"]")
@@ -699,7 +707,7 @@ async fn folders_are_created_renamed_and_deleted() {
         .wait_text("#folder-title", "Projekte 2026")
         .await
         .unwrap();
-    let folders = list().await;
+    let folders = check.ask("LIST \"\" *").await.unwrap();
     assert!(
         folders.contains("\"Projekte 2026\"") && !folders.contains("Projects"),
         "{folders}"
@@ -711,7 +719,7 @@ async fn folders_are_created_renamed_and_deleted() {
         .unwrap();
     browser.client.accept_alert().await.unwrap();
     browser.wait_text("#folder-title", "Inbox").await.unwrap();
-    assert!(!list().await.contains("Projekte"));
+    assert!(!check.ask("LIST \"\" *").await.unwrap().contains("Projekte"));
     // Special folders offer no rename or delete.
     let tools = browser
         .client
