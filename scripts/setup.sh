@@ -48,14 +48,15 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version"
   cargo install wasm-bindgen-cli --version "$wb_version" --force
 fi
 
+# Tool versions are pinned: a newer release may need a newer Rust than this machine's.
 if ! command -v wasm-pack >/dev/null; then
   log "cargo install wasm-pack (about 7 minutes cold)"
-  cargo install wasm-pack
+  cargo install wasm-pack --version 0.15.1
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   log "cargo install cargo-fuzz (about 2 minutes cold)"
-  cargo install cargo-fuzz
+  cargo install cargo-fuzz --version 0.13.2
 fi
 
 if [ ! -x "$tools/node_modules/.bin/wasm-opt" ]; then
