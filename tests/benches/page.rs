@@ -33,20 +33,6 @@ Content-Type: text/plain; charset=us-ascii\r\n\r\n{}\r\n",
     ))
 }
 
-fn bytes_to_client(server: &PosternServer) -> u64 {
-    let text = ureq::get(&server.http_url("/metrics"))
-        .call()
-        .unwrap()
-        .into_body()
-        .read_to_string()
-        .unwrap();
-    text.lines()
-        .find(|l| l.starts_with("postern_tunnel_bytes_total{direction=\"to_client\"}"))
-        .and_then(|l| l.split_whitespace().last())
-        .and_then(|n| n.parse().ok())
-        .unwrap()
-}
-
 async fn measure(count: usize) -> Figures {
     let dovecot = Dovecot::start().unwrap();
     let messages: Vec<_> = (0..count).map(letter).collect();
@@ -88,7 +74,7 @@ async fn measure(count: usize) -> Figures {
         .await
         .unwrap();
 
-    let bytes = bytes_to_client(&server);
+    let bytes = server.bytes_to_client();
     let started = Instant::now();
     browser.click("#connect").await.unwrap();
     let newest = format!("[data-uid=\"{count}\"]");
@@ -100,9 +86,9 @@ async fn measure(count: usize) -> Figures {
         .await
         .unwrap();
     let first_rows = started.elapsed();
-    let bytes_first_rows = bytes_to_client(&server) - bytes;
+    let bytes_first_rows = server.bytes_to_client() - bytes;
 
-    let bytes = bytes_to_client(&server);
+    let bytes = server.bytes_to_client();
     let started = Instant::now();
     browser
         .click(&format!("[data-uid=\"{count}\"]"))
@@ -116,7 +102,7 @@ async fn measure(count: usize) -> Figures {
         .await
         .unwrap();
     let open_body = started.elapsed();
-    let bytes_open = bytes_to_client(&server) - bytes;
+    let bytes_open = server.bytes_to_client() - bytes;
     browser.close().await;
     Figures {
         first_rows,

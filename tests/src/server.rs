@@ -217,6 +217,26 @@ impl PosternServer {
         self.child.id()
     }
 
+    /// `GET /metrics`, as Prometheus would read it.
+    pub fn metrics(&self) -> String {
+        ureq::get(&self.http_url("/metrics"))
+            .call()
+            .expect("metrics answer loopback clients")
+            .into_body()
+            .read_to_string()
+            .expect("metrics are text")
+    }
+
+    /// Bytes the server has relayed from mail servers to clients, from its metrics.
+    pub fn bytes_to_client(&self) -> u64 {
+        self.metrics()
+            .lines()
+            .find(|l| l.starts_with("postern_tunnel_bytes_total{direction=\"to_client\"}"))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|n| n.parse().ok())
+            .expect("the byte counter is exported")
+    }
+
     /// The server's resident memory, from /proc.
     pub fn rss_bytes(&self) -> u64 {
         let status =

@@ -127,20 +127,6 @@ async fn frame_text(browser: &Browser, frame: &fantoccini::elements::Element) ->
     body.text().await.unwrap()
 }
 
-fn bytes_to_client(server: &PosternServer) -> u64 {
-    let text = ureq::get(&server.http_url("/metrics"))
-        .call()
-        .unwrap()
-        .into_body()
-        .read_to_string()
-        .unwrap();
-    text.lines()
-        .find(|l| l.starts_with("postern_tunnel_bytes_total{direction=\"to_client\"}"))
-        .and_then(|l| l.split_whitespace().last())
-        .and_then(|n| n.parse().ok())
-        .expect("the byte counter is exported")
-}
-
 #[tokio::test]
 async fn sign_in_read_and_download() {
     let setup = setup(&[]).await;
@@ -216,10 +202,10 @@ async fn sign_in_read_and_download() {
     // The server sorts; the list shows its order.
     for (choice, field, expected) in [
         ("oldest", "subject", "Planning the spring release"),
+        ("newest", "subject", "Survey data (5 MB)"),
         ("from", "from", "Facturation"),
         ("subject", "subject", "Grüße aus Köln"),
         ("size", "subject", "Survey data (5 MB)"),
-        ("newest", "subject", "Survey data (5 MB)"),
     ] {
         browser.select("#sort", choice).await.unwrap();
         let first = format!("#rows .row:first-child .{field}");
@@ -330,7 +316,7 @@ async fn sign_in_read_and_download() {
     browser.screenshot("reader.png").await.unwrap();
 
     // The 5 MB message opens by moving its text, not its attachment.
-    let before = bytes_to_client(&setup.server);
+    let before = setup.server.bytes_to_client();
     browser.click("[data-uid=\"10\"]").await.unwrap();
     browser
         .wait_text("#reader pre.text", "raw survey data")
@@ -340,7 +326,7 @@ async fn sign_in_read_and_download() {
         .wait_text("#reader .attachments", "survey.bin")
         .await
         .unwrap();
-    let moved = bytes_to_client(&setup.server) - before;
+    let moved = setup.server.bytes_to_client() - before;
     assert!(moved < 100 * 1024, "opening moved {moved} bytes");
 
     // The attachment downloads intact when clicked.

@@ -59,15 +59,6 @@ async fn refused_first_frame(server: &PosternServer, first: Option<Message>) -> 
     }
 }
 
-fn metrics(server: &PosternServer) -> String {
-    ureq::get(&server.http_url("/metrics"))
-        .call()
-        .expect("metrics answer")
-        .into_body()
-        .read_to_string()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn unknown_upstream_and_protocol_not_offered() {
     let (_dovecot, server) = start(|c| c);
@@ -78,7 +69,7 @@ async fn unknown_upstream_and_protocol_not_offered() {
     let r = refused(&server, None, upstream::PLAIN, Protocol::Smtp).await;
     assert_refusal(&r, ErrorCode::ProtocolNotOffered);
 
-    let text = metrics(&server);
+    let text = server.metrics();
     assert!(
         text.contains(r#"postern_tunnel_refusals_total{code="unknown_upstream"} 1"#),
         "{text}"
@@ -256,7 +247,7 @@ async fn accepted_tunnels_close_with_a_reason() {
     assert_eq!(close.reason.as_str(), CloseReason::IdleTimeout.as_str());
     assert_eq!(u16::from(close.code), CloseReason::IdleTimeout.code());
 
-    let text = metrics(&server);
+    let text = server.metrics();
     for reason in ["message_too_big", "protocol_violation", "idle_timeout"] {
         assert!(
             text.contains(&format!(

@@ -15,6 +15,17 @@ fn drive(session: &mut Session, pieces: &[&[u8]]) -> (Vec<u8>, Vec<Event>) {
 
 use transcript::every_split;
 
+/// Progresses until the engine reports an error, or needs input (`None`).
+fn first_error(session: &mut Session) -> Option<ProtocolError> {
+    loop {
+        match session.progress() {
+            Ok(Step::NeedInput) => return None,
+            Ok(_) => continue,
+            Err(e) => return Some(e),
+        }
+    }
+}
+
 fn completed(events: &[Event], id: RequestId) -> &Result<Outcome, CommandError> {
     events
         .iter()
@@ -309,17 +320,7 @@ fn malformed_input_is_an_error_that_shows_what() {
     let mut session = Session::new(1 << 20);
     session.receive(GREETING);
     session.receive(b"* 1 FETCH (UID banana)\r\n");
-    let mut error = None;
-    for _ in 0..10 {
-        match session.progress() {
-            Ok(Step::NeedInput) => break,
-            Ok(_) => continue,
-            Err(e) => {
-                error = Some(e);
-                break;
-            }
-        }
-    }
+    let error = first_error(&mut session);
     match error {
         Some(ProtocolError::Malformed(text)) => assert!(text.contains("banana"), "{text}"),
         other => panic!("{other:?}"),
@@ -335,17 +336,7 @@ fn oversized_responses_hit_the_cap() {
     // the error comes once the response ends.
     session.receive(&[b'x'; 4096]);
     session.receive(b")\r\n");
-    let mut error = None;
-    for _ in 0..10 {
-        match session.progress() {
-            Ok(Step::NeedInput) => break,
-            Ok(_) => continue,
-            Err(e) => {
-                error = Some(e);
-                break;
-            }
-        }
-    }
+    let error = first_error(&mut session);
     assert_eq!(error, Some(ProtocolError::TooLong { limit: 1024 }));
 }
 

@@ -5,6 +5,17 @@ use super::*;
 
 use crate::engine::transcript::{drive, every_split};
 
+/// Progresses until the engine reports an error, or needs input (`None`).
+fn first_error(session: &mut Session) -> Option<ProtocolError> {
+    loop {
+        match session.progress() {
+            Ok(Step::NeedInput) => return None,
+            Ok(_) => continue,
+            Err(e) => return Some(e),
+        }
+    }
+}
+
 fn completed(events: &[Event], id: RequestId) -> &Result<Outcome, Refusal> {
     events
         .iter()
@@ -202,13 +213,7 @@ fn bad_input_says_what_and_where() {
     let mut session = Session::new(1 << 20);
     session.noop();
     session.receive(b"+OK hi\r\nHELLO THERE\r\n");
-    let error = loop {
-        match session.progress() {
-            Ok(Step::NeedInput) => panic!("no error"),
-            Ok(_) => continue,
-            Err(error) => break error,
-        }
-    };
+    let error = first_error(&mut session).expect("an error");
     assert_eq!(
         error,
         ProtocolError::NotAStatus {
@@ -220,13 +225,7 @@ fn bad_input_says_what_and_where() {
     let mut session = Session::new(16);
     session.retr(1).unwrap();
     session.receive(b"+OK hi\r\n+OK\r\n0123456789\r\n0123456789\r\n.\r\n");
-    let error = loop {
-        match session.progress() {
-            Ok(Step::NeedInput) => panic!("no error"),
-            Ok(_) => continue,
-            Err(error) => break error,
-        }
-    };
+    let error = first_error(&mut session).expect("an error");
     assert!(
         matches!(error, ProtocolError::TooLong { limit: 16, .. }),
         "{error:?}"
@@ -234,12 +233,6 @@ fn bad_input_says_what_and_where() {
 
     let mut session = Session::new(16);
     session.receive(b"+OK hi\r\n+OK unasked\r\n");
-    let error = loop {
-        match session.progress() {
-            Ok(Step::NeedInput) => panic!("no error"),
-            Ok(_) => continue,
-            Err(error) => break error,
-        }
-    };
+    let error = first_error(&mut session).expect("an error");
     assert_eq!(error, ProtocolError::Unsolicited);
 }
