@@ -19,6 +19,21 @@ pub enum Step<E> {
 pub trait Engine {
     type Event;
     type Error;
+    /// Names one request until it completes.
+    type RequestId: Copy + PartialEq;
+    /// What a successful request returns.
+    type Outcome;
+    /// What the server says when it refuses a request.
+    type Refusal;
+
+    /// The request this event completes, if it completes one.
+    fn completed_request(event: &Self::Event) -> Option<Self::RequestId>;
+
+    /// The request an event completes, and its result; other events come back.
+    #[allow(clippy::type_complexity)]
+    fn completion(
+        event: Self::Event,
+    ) -> Result<(Self::RequestId, Result<Self::Outcome, Self::Refusal>), Self::Event>;
 
     /// Bytes received from the server.
     fn receive(&mut self, bytes: &[u8]);

@@ -41,6 +41,31 @@ where
         })
     }
 
+    /// Waits for request `id` and returns its result.
+    pub async fn run(
+        &mut self,
+        id: S::RequestId,
+    ) -> anyhow::Result<Result<S::Outcome, S::Refusal>> {
+        let event = self
+            .pump_until(|e| S::completed_request(e) == Some(id))
+            .await?;
+        let (_, result) = S::completion(event)
+            .map_err(|_| anyhow::anyhow!("pump_until returned another event"))?;
+        Ok(result)
+    }
+
+    /// Waits for request `id` and insists it succeeded.
+    pub async fn ok(&mut self, id: S::RequestId) -> S::Outcome
+    where
+        S::Refusal: std::fmt::Debug,
+    {
+        match self.run(id).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(refusal)) => panic!("request refused: {refusal:?}"),
+            Err(error) => panic!("request failed: {error}"),
+        }
+    }
+
     /// Drives the engine until an event `wanted` accepts (looking in the backlog
     /// first); other events are kept in the backlog.
     pub async fn pump_until(

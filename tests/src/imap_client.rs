@@ -1,6 +1,6 @@
 //! The IMAP engine over a tunnel, with waits shaped for IMAP tests.
 
-use postern_shared::imap::{CommandError, Event, MailboxChange, Outcome, RequestId, Session};
+use postern_shared::imap::{Event, MailboxChange, Session};
 use postern_shared::tunnel::Protocol;
 
 use crate::engine_client::EngineClient;
@@ -17,25 +17,6 @@ impl EngineClient<Session> {
             .pump_until(|e| matches!(e, Event::Greeting { .. }))
             .await?;
         Ok(client)
-    }
-
-    /// Waits for request `id` and returns its result.
-    pub async fn run(&mut self, id: RequestId) -> anyhow::Result<Result<Outcome, CommandError>> {
-        match self
-            .pump_until(|e| matches!(e, Event::Completed { id: done, .. } if *done == id))
-            .await?
-        {
-            Event::Completed { result, .. } => Ok(result),
-            _ => unreachable!("pump_until returns the matching event"),
-        }
-    }
-
-    /// Waits for request `id` and insists it succeeded.
-    pub async fn ok(&mut self, id: RequestId) -> Outcome {
-        match self.run(id).await {
-            Ok(Ok(outcome)) => outcome,
-            other => panic!("request failed: {other:?}"),
-        }
     }
 
     /// The next change to the selected mailbox.

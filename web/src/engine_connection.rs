@@ -44,6 +44,21 @@ impl<S: Engine> EngineConnection<S> {
         self.tunnel.closer()
     }
 
+    /// Waits for request `id`: the server's answer, or why it never came.
+    #[allow(clippy::type_complexity)]
+    pub async fn complete(
+        &mut self,
+        id: S::RequestId,
+    ) -> Result<Result<S::Outcome, S::Refusal>, DriveError<S::Error>> {
+        let event = self
+            .pump_until(|e| S::completed_request(e) == Some(id))
+            .await?;
+        match S::completion(event) {
+            Ok((_, result)) => Ok(result),
+            Err(_) => unreachable!("pump_until returns the completing event"),
+        }
+    }
+
     /// Drives the engine until an event `wanted` accepts (looking in the backlog
     /// first); other events are kept in the backlog.
     pub async fn pump_until(

@@ -57,12 +57,6 @@ impl EngineConnection<Session> {
 
     /// Waits for request `id`; a NO or BAD becomes [`ConnectionError::Refused`].
     pub async fn run(&mut self, id: RequestId) -> Result<Outcome, ConnectionError> {
-        match self
-            .pump_until(|e| matches!(e, Event::Completed { id: done, .. } if *done == id))
-            .await?
-        {
-            Event::Completed { result, .. } => Ok(result?),
-            _ => unreachable!("pump_until returns the matching event"),
-        }
+        Ok(self.complete(id).await??)
     }
 }
