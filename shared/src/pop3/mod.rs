@@ -10,7 +10,15 @@
 //!   dot-unstuffing and a size cap;
 //! - [`Session`]: requests, pipelining when the server allows it (lockstep
 //!   otherwise), and typed outcomes.
+//!
+//! Above the protocol, the POP3 account mode's model:
+//! - [`mailbox`]: the records the browser keeps (messages by UIDL, local folders,
+//!   the leave-on-server policy);
+//! - [`check_plan`]: what a mail check fetches and deletes, with the rules that keep
+//!   mail from being lost or duplicated.
 
+pub mod check_plan;
+pub mod mailbox;
 mod response;
 pub mod rfc1939;
 pub mod rfc2449;

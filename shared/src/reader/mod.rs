@@ -3,7 +3,10 @@
 //!
 //! - [`text`]: charset decoding (any label the WHATWG Encoding Standard knows);
 //! - [`html`]: the HTML allow-list, remote content blocked unless allowed, and the
-//!   document a sandboxed frame shows.
+//!   document a sandboxed frame shows;
+//! - [`mime`]: whole messages (as POP3 delivers them) parsed with mail-parser into
+//!   a list row and the parts the reader shows.
 
 pub mod html;
+pub mod mime;
 pub mod text;
