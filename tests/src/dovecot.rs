@@ -21,7 +21,12 @@ use crate::corpus::Message;
 use crate::free_ports;
 
 /// The test accounts: (user, password).
-pub const USERS: [(&str, &str); 2] = [("alice", "alice-secret"), ("bob", "bob-secret")];
+pub const USERS: [(&str, &str); 4] = [
+    ("alice", "alice-secret"),
+    ("bob", "bob-secret"),
+    ("carol", "carol-secret"),
+    ("dave", "dave-secret"),
+];
 
 /// Folders every account has, with their SPECIAL-USE flag.
 pub const SPECIAL_FOLDERS: [(&str, &str); 5] = [

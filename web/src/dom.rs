@@ -49,3 +49,20 @@ pub async fn sleep(ms: i32) {
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
+
+/// Asks the user for a name (the browser's own prompt); `None` if cancelled or empty.
+pub fn ask_name(question: &str, default: &str) -> Option<String> {
+    let window = web_sys::window()?;
+    let answer = window
+        .prompt_with_message_and_default(question, default)
+        .ok()??;
+    let answer = answer.trim().to_owned();
+    (!answer.is_empty()).then_some(answer)
+}
+
+/// Asks the user to confirm (the browser's own dialog).
+pub fn confirm(question: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.confirm_with_message(question).ok())
+        .unwrap_or(false)
+}

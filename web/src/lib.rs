@@ -5,19 +5,25 @@
 //!   handshake from `postern_shared::tunnel`, then raw protocol bytes;
 //! - [`engine_connection`]: a shared protocol engine driven over a tunnel, with
 //!   [`imap_connection`] and [`pop3_connection`] for each protocol;
-//! - `dom`: a few typed helpers over web-sys for building the page;
+//! - [`storage`]: IndexedDB, and the local mailbox of POP3 accounts in it;
+//! - [`dom`]: a few typed helpers over web-sys for building the page;
 //! - `login`: the login form: upstream choice (from `/api/upstreams`), protocol, user;
-//! - `mail`: after an IMAP sign-in, folders, message list and reader.
+//! - `mail`: after an IMAP sign-in, folders, message list and reader;
+//! - [`pop3_mail`]: after a POP3 sign-in, the local mailbox and mail checks;
+//! - `message_view`: showing one message safely, for both.
 //!
 //! `start` runs when the module loads and mounts the page into `#app`.
 #![forbid(unsafe_code)]
 
-mod dom;
+pub mod dom;
 pub mod engine_connection;
 pub mod imap_connection;
 mod login;
 mod mail;
+mod message_view;
 pub mod pop3_connection;
+pub mod pop3_mail;
+pub mod storage;
 pub mod tunnel;
 
 use wasm_bindgen::prelude::*;

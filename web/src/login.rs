@@ -2,9 +2,8 @@
 //!
 //! The upstream list comes from `GET /api/upstreams`; the password is only ever written
 //! into the tunnel stream, never sent to Postern's HTTP API. An IMAP sign-in opens the
-//! mail view; a POP3 sign-in checks the account (its mailbox view is still to come).
+//! IMAP mail view; a POP3 sign-in the POP3 view with its local mailbox.
 
-use postern_shared::pop3::Outcome;
 use postern_shared::tunnel::{Protocol, UpstreamListing};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -15,7 +14,7 @@ use web_sys::{
 
 use crate::dom::{by_id, document, element, text_element};
 use crate::imap_connection::{ConnectionError, ImapConnection};
-use crate::pop3_connection::Pop3Connection;
+use crate::pop3_mail::check::Pop3Account;
 use crate::tunnel::Tunnel;
 
 pub fn mount() -> Result<(), JsValue> {
@@ -152,6 +151,7 @@ async fn load_upstreams() -> Result<(), JsValue> {
     {
         select.set_value(&saved.upstream);
         fill_protocols()?;
+        by_id::<HtmlSelectElement>("protocol")?.set_value(saved.protocol.as_str());
         by_id::<HtmlInputElement>("user")?.set_value(&saved.user);
         by_id::<HtmlInputElement>("password")?.set_value(&saved.password);
         by_id::<HtmlInputElement>("remember")?.set_checked(true);
@@ -168,6 +168,7 @@ struct Remembered {
     upstream: String,
     user: String,
     password: String,
+    protocol: Protocol,
 }
 
 fn session_storage() -> Option<web_sys::Storage> {
@@ -262,6 +263,7 @@ async fn sign_in() -> Result<Option<String>, JsValue> {
                     upstream: upstream.value(),
                     user: user.clone(),
                     password: password.clone(),
+                    protocol: Protocol::Imap,
                 });
             }
             let account = crate::mail::Account {
@@ -275,33 +277,33 @@ async fn sign_in() -> Result<Option<String>, JsValue> {
             Ok(None)
         }
         Protocol::Pop3 | Protocol::Smtp => {
-            let mut pop3 = match Pop3Connection::connect(&url, &upstream.value()).await {
-                Ok(pop3) => pop3,
-                Err(error) => return Ok(Some(error.to_string())),
+            let account = Pop3Account {
+                tunnel_url: url,
+                upstream: upstream.value(),
+                user: user.clone(),
+                password: password.clone(),
             };
-            let capa = pop3.session.capa();
-            let _ = pop3.run(capa).await;
-            let login = pop3
-                .session
-                .login(&user, &password)
-                .map_err(|e| e.to_string())?;
-            if let Err(error) = pop3.run(login).await {
-                return Ok(Some(error.to_string()));
-            }
-            password_field.set_value("");
-            let stat = pop3.session.stat();
-            let summary = match pop3.run(stat).await {
-                Ok(Outcome::Stat { count, size }) => {
-                    format!("{count} messages ({:.1} MB)", size as f64 / 1048576.0)
-                }
-                _ => "an unknown number of messages".to_owned(),
+            // A first session proves the password here, on the form, before the
+            // mail view takes over.
+            let mut pop3 = match account.sign_in().await {
+                Ok((pop3, _)) => pop3,
+                Err(error) => return Ok(Some(error.to_string())),
             };
             let quit = pop3.session.quit();
             let _ = pop3.run(quit).await;
-            Ok(Some(format!(
-                "Signed in to {name} over POP3: {summary} on the server. The POP3 mailbox view \
-                 (local folders in this browser) is not built yet."
-            )))
+            password_field.set_value("");
+            if by_id::<HtmlInputElement>("remember")?.checked() {
+                remember(&Remembered {
+                    upstream: upstream.value(),
+                    user: user.clone(),
+                    password,
+                    protocol: Protocol::Pop3,
+                });
+            }
+            match crate::pop3_mail::open(account, &format!("{user} · {name} (POP3)")).await {
+                Ok(()) => Ok(None),
+                Err(error) => Ok(Some(format!("Cannot open the local mailbox: {error}"))),
+            }
         }
     }
 }

@@ -7,6 +7,8 @@
 //! - DELE is planned only for messages whose full copy is already stored (the
 //!   caller stores first, waits for the commit, and only then plans again), so no
 //!   interruption can lose one;
+//! - a message the user deleted here is deleted from the server too, unless the
+//!   account keeps everything there: the user asked for it gone;
 //! - the server deletes only after a clean QUIT, so deletions cut short simply stay
 //!   planned for the next check.
 
@@ -64,6 +66,11 @@ pub fn plan(
                 }
                 plan.new.push(message);
             }
+            Some(stored) if stored.deleted => {
+                if policy != LeaveOnServer::Keep {
+                    plan.delete.push(message);
+                }
+            }
             Some(stored) => match stored.downloaded_at {
                 None if download_all => plan.download.push(message),
                 None => {}
@@ -102,6 +109,7 @@ mod tests {
             folder: INBOX.to_owned(),
             downloaded_at,
             on_server: true,
+            deleted: false,
         }
     }
 
@@ -171,6 +179,24 @@ mod tests {
             i64::MAX,
         );
         assert!(keep.delete.is_empty());
+    }
+
+    #[test]
+    fn messages_deleted_here_leave_the_server_unless_it_keeps_everything() {
+        let mut deleted = stored("d", None);
+        deleted.deleted = true;
+        let local = [deleted];
+        let delete = plan(
+            &listing(&["d"]),
+            &local,
+            LeaveOnServer::DeleteAfterDays(30),
+            true,
+            0,
+        );
+        assert_eq!(uidls(&delete.delete), ["d"]);
+        assert!(delete.download.is_empty() && delete.new.is_empty());
+        let keep = plan(&listing(&["d"]), &local, LeaveOnServer::Keep, true, 0);
+        assert!(keep.delete.is_empty() && keep.download.is_empty() && keep.new.is_empty());
     }
 
     #[test]

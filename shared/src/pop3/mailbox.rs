@@ -25,6 +25,11 @@ pub struct LocalMessage {
     pub downloaded_at: Option<i64>,
     /// Whether the last check still saw it on the server.
     pub on_server: bool,
+    /// Deleted by the user here. The record stays, without its body and out of
+    /// every folder, while the server still has the message: without it the next
+    /// check would find the UIDL unknown and bring the message back.
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 impl LocalMessage {
@@ -172,10 +177,7 @@ mod tests {
             Err(FolderError::Exists("inbox".into()))
         );
         assert_eq!(state.create_folder(" "), Err(FolderError::Empty));
-        assert_eq!(
-            state.rename_folder(INBOX, "Other"),
-            Err(FolderError::Inbox)
-        );
+        assert_eq!(state.rename_folder(INBOX, "Other"), Err(FolderError::Inbox));
         assert_eq!(state.rename_folder("Receipts", "Bills"), Ok("Bills".into()));
         assert_eq!(state.all_folders(), ["Inbox", "Bills"]);
         assert_eq!(state.delete_folder(INBOX), Err(FolderError::Inbox));

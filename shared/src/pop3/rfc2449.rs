@@ -22,6 +22,28 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
+    /// What the server's announced policies mean for the user (RFC 2449 §6.5 and
+    /// §6.7), as sentences: how long mail may stay there, how often one may check.
+    pub fn policy_notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        match self.expire {
+            Some(Some(0)) => {
+                notes.push("This server deletes messages as soon as they are downloaded.".into())
+            }
+            Some(Some(days)) => notes.push(format!(
+                "This server deletes messages {days} days after they are downloaded."
+            )),
+            Some(None) | None => {}
+        }
+        if let Some(seconds) = self.login_delay.filter(|&s| s > 0) {
+            notes.push(format!(
+                "This server allows one mail check every {} minute(s).",
+                seconds.div_ceil(60)
+            ));
+        }
+        notes
+    }
+
     /// Parses CAPA's lines (without the status line and the final dot).
     pub fn parse(lines: &[&str]) -> Capabilities {
         let mut capabilities = Capabilities::default();
@@ -142,6 +164,14 @@ mod tests {
         assert_eq!(capabilities.expire, Some(None));
         assert_eq!(capabilities.implementation.as_deref(), Some("Dovecot 2.3"));
         assert_eq!(Capabilities::parse(&["EXPIRE 30"]).expire, Some(Some(30)));
+        assert_eq!(
+            capabilities.policy_notes(),
+            ["This server allows one mail check every 15 minute(s)."]
+        );
+        assert_eq!(
+            Capabilities::parse(&["EXPIRE 0"]).policy_notes(),
+            ["This server deletes messages as soon as they are downloaded."]
+        );
 
         assert_eq!(
             ResponseCode::split("[IN-USE] Mailbox is locked"),

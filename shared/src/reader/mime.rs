@@ -127,7 +127,12 @@ pub fn parts(raw: &[u8]) -> Option<MessageParts> {
             .to_ascii_lowercase();
         let bytes = part.contents().to_vec();
         match part.content_id() {
-            Some(id) if mime_type.starts_with("image/") && !part.content_disposition().is_some_and(|d| d.is_attachment()) => {
+            Some(id)
+                if mime_type.starts_with("image/")
+                    && !part
+                        .content_disposition()
+                        .is_some_and(|d| d.is_attachment()) =>
+            {
                 parts.inline_images.push(InlineImage {
                     content_id: id.trim_matches(['<', '>']).to_owned(),
                     mime_type,
@@ -145,14 +150,14 @@ pub fn parts(raw: &[u8]) -> Option<MessageParts> {
 }
 
 fn first_body(message: &Message<'_>, bodies: &[u32], html: bool) -> Option<String> {
-    bodies.iter().find_map(|&index| {
-        match (&message.parts.get(index as usize)?.body, html) {
+    bodies.iter().find_map(
+        |&index| match (&message.parts.get(index as usize)?.body, html) {
             (PartType::Html(content), true) | (PartType::Text(content), false) => {
                 Some(content.to_string())
             }
             _ => None,
-        }
-    })
+        },
+    )
 }
 
 #[cfg(test)]

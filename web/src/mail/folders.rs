@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, HtmlElement};
 
 use super::{Mail, list, show_connection};
-use crate::dom::{by_id, element, text_element};
+use crate::dom::{self, by_id, element, text_element};
 
 /// Position in the pane and icon of a special-use folder.
 fn rank(special: Option<SpecialUse>) -> (u8, &'static str) {
@@ -169,22 +169,6 @@ pub(crate) fn decrement_unread(folder: &str) {
     set_unread(folder, unread_shown(folder).saturating_sub(1));
 }
 
-/// Asks the user for a name (the browser's own prompt); `None` if cancelled or empty.
-fn ask_name(question: &str, default: &str) -> Option<String> {
-    let window = web_sys::window()?;
-    let answer = window
-        .prompt_with_message_and_default(question, default)
-        .ok()??;
-    let answer = answer.trim().to_owned();
-    (!answer.is_empty()).then_some(answer)
-}
-
-fn confirm(question: &str) -> bool {
-    web_sys::window()
-        .and_then(|w| w.confirm_with_message(question).ok())
-        .unwrap_or(false)
-}
-
 /// What the folder buttons do: create, rename or delete folders on the server.
 async fn manage(mail: &Rc<Mail>, command: &str) -> Result<(), String> {
     let current = mail
@@ -199,7 +183,7 @@ async fn manage(mail: &Rc<Mail>, command: &str) -> Result<(), String> {
         .any(|f| f.name == current && f.special_use.is_some());
     let open_after = match command {
         "create" => {
-            let Some(name) = ask_name("Name of the new folder:", "") else {
+            let Some(name) = dom::ask_name("Name of the new folder:", "") else {
                 return Ok(());
             };
             mail.request(|s| s.create(&name)).await?;
@@ -207,7 +191,7 @@ async fn manage(mail: &Rc<Mail>, command: &str) -> Result<(), String> {
             name
         }
         "rename" if !special => {
-            let Some(name) = ask_name(&format!("New name for {current}:"), &current) else {
+            let Some(name) = dom::ask_name(&format!("New name for {current}:"), &current) else {
                 return Ok(());
             };
             // Leave the folder first: the server renames what no one has selected.
@@ -217,7 +201,7 @@ async fn manage(mail: &Rc<Mail>, command: &str) -> Result<(), String> {
             name
         }
         "delete" if !special => {
-            if !confirm(&format!(
+            if !dom::confirm(&format!(
                 "Delete the folder {current} and every message in it?"
             )) {
                 return Ok(());

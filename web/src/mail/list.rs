@@ -11,6 +11,7 @@ use web_sys::{Element, Event, HtmlElement};
 
 use super::{Mail, folders, live, reader};
 use crate::dom::{by_id, element, text_element};
+use crate::message_view::{human_size, sender, short_date};
 
 /// How many of the newest UIDs the list asks for at first.
 const WINDOW: u32 = 200;
@@ -259,36 +260,6 @@ pub(crate) fn set_conversations(mail: &Mail, on: bool) -> Result<(), String> {
     mail.conversations.set(on);
     let rows = mail.rows.borrow().clone();
     show_rows(mail, rows, None)
-}
-
-fn sender(row: &MessageSummary) -> String {
-    row.from
-        .first()
-        .map(|a| {
-            if a.name.is_empty() {
-                a.email.clone()
-            } else {
-                a.name.clone()
-            }
-        })
-        .unwrap_or_else(|| "(no sender)".into())
-}
-
-/// `2026-03-02T09:15:00+01:00` as `2026-03-02 09:15`.
-pub(crate) fn short_date(row: &MessageSummary) -> String {
-    row.received
-        .as_deref()
-        .map(|d| d.get(..16).unwrap_or(d).replace('T', " "))
-        .or_else(|| row.date.clone())
-        .unwrap_or_default()
-}
-
-pub(crate) fn human_size(bytes: u32) -> String {
-    match bytes {
-        b if b >= 1 << 20 => format!("{:.1} MB", f64::from(b) / 1048576.0),
-        b if b >= 1 << 10 => format!("{} KB", b / 1024),
-        b => format!("{b} B"),
-    }
 }
 
 /// Draws the rows; with `depths`, replies are indented under their conversation.

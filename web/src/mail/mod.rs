@@ -59,7 +59,7 @@ pub(crate) struct Mail {
     /// The UID of the message in the reader.
     reading: RefCell<Option<u32>>,
     /// The HTML message in the reader, to show again with remote images.
-    shown_html: RefCell<Option<reader::ShownHtml>>,
+    shown_html: RefCell<Option<crate::message_view::ShownHtml>>,
     /// The live-update connection of the open folder.
     watcher: RefCell<Option<live::Watcher>>,
 }

@@ -8,17 +8,17 @@
 
 use std::rc::Rc;
 
-use base64::Engine;
 use postern_shared::imap::structure::{BodyPart, display_plan};
 use postern_shared::imap::{FlagOperation, Outcome, UidSet};
-use postern_shared::reader::{html, text};
-use postern_shared::summary::{Address, MessageSummary};
+use postern_shared::reader::text;
+use postern_shared::summary::MessageSummary;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, HtmlElement};
 
 use super::{Mail, actions, folders, list, show_connection};
-use crate::dom::{by_id, document, element, text_element};
+use crate::dom::{by_id, element, text_element};
+use crate::message_view::{self, ShownHtml};
 
 /// Empties the reader.
 pub(crate) fn clear() {
@@ -53,7 +53,7 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
     let js = |e: JsValue| format!("{e:?}");
     let reader: Element = by_id("reader").map_err(js)?;
     reader.set_text_content(None);
-    let header = headers(row).map_err(js)?;
+    let header = message_view::headers(row).map_err(js)?;
     reader.append_child(&header).map_err(js)?;
     let toolbar = actions::toolbar(
         true,
@@ -83,33 +83,14 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
         for image in &plan.inline_images {
             let bytes = fetch_part(mail, row.uid, image).await?;
             if let Some(id) = &image.content_id {
-                let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
-                inline.push((
-                    format!("cid:{id}"),
-                    format!("data:{};base64,{encoded}", image.mime_type),
-                ));
+                inline.push((id.clone(), image.mime_type.clone(), bytes));
             }
         }
         if !still_reading(mail, row.uid) {
             return Ok(());
         }
-        let shown = ShownHtml { source, inline };
-        let blocked = show_html(&body, &shown, false).map_err(js)?;
-        if blocked > 0 {
-            let note = element("p", &[("class", "blocked")]).map_err(js)?;
-            note.set_text_content(Some(&format!(
-                "{blocked} remote image(s) blocked to protect your privacy. "
-            )));
-            let allow = text_element(
-                "button",
-                &[("type", "button"), ("data-allow-remote", "")],
-                "Show remote images",
-            )
-            .map_err(js)?;
-            note.append_child(&allow).map_err(js)?;
-            body.insert_before(&note, body.first_child().as_ref())
-                .map_err(js)?;
-        }
+        let shown = ShownHtml::new(source, inline);
+        message_view::show_html(&body, &shown).map_err(js)?;
         *mail.shown_html.borrow_mut() = Some(shown);
     } else if let Some(part) = &plan.text {
         let content = text::decode(
@@ -119,7 +100,7 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
         if !still_reading(mail, row.uid) {
             return Ok(());
         }
-        let text = text_with_links(&content).map_err(js)?;
+        let text = message_view::text_with_links(&content).map_err(js)?;
         body.append_child(&text).map_err(js)?;
     } else {
         body.append_child(
@@ -155,70 +136,6 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
     Ok(())
 }
 
-/// Plain text as text nodes, with web addresses as links that open in a new tab
-/// without a referrer. No markup from the message is ever parsed.
-fn text_with_links(content: &str) -> Result<Element, JsValue> {
-    let pre = element("pre", &[("class", "text")])?;
-    for segment in text::links(content) {
-        match segment {
-            text::Segment::Text(run) => {
-                pre.append_child(&document().create_text_node(run))?;
-            }
-            text::Segment::Link(url) => {
-                let link = text_element(
-                    "a",
-                    &[
-                        ("href", url),
-                        ("target", "_blank"),
-                        ("rel", "noopener noreferrer"),
-                    ],
-                    url,
-                )?;
-                pre.append_child(&link)?;
-            }
-        }
-    }
-    Ok(pre)
-}
-
-/// The HTML of the message in the reader, kept to show it again with remote images.
-pub(crate) struct ShownHtml {
-    source: String,
-    /// `cid:` references and the `data:` URLs of the message's own inline images.
-    inline: Vec<(String, String)>,
-}
-
-/// Puts the message frame into `body` (replacing an earlier one); returns how many
-/// remote images were held back.
-fn show_html(body: &Element, shown: &ShownHtml, allow_remote: bool) -> Result<usize, JsValue> {
-    let safe = html::sanitize(&shown.source, allow_remote);
-    let mut document_html = html::frame_document(&safe, allow_remote);
-    for (cid, data_url) in &shown.inline {
-        document_html = document_html.replace(cid, data_url);
-    }
-    // No allow-scripts, no allow-same-origin: the frame can run nothing and reach
-    // nothing of the page. Links may open in a new tab, outside the sandbox.
-    let frame = element(
-        "iframe",
-        &[
-            ("class", "html"),
-            ("title", "Message body"),
-            ("sandbox", "allow-popups allow-popups-to-escape-sandbox"),
-            ("referrerpolicy", "no-referrer"),
-        ],
-    )?;
-    frame.set_attribute("srcdoc", &document_html)?;
-    match body.query_selector("iframe.html")? {
-        Some(old) => {
-            body.replace_child(&frame, &old)?;
-        }
-        None => {
-            body.append_child(&frame)?;
-        }
-    }
-    Ok(safe.blocked_remote)
-}
-
 /// The user allowed remote images for the message in the reader.
 fn allow_remote(mail: &Mail) -> Result<(), JsValue> {
     let Some(shown) = mail.shown_html.borrow_mut().take() else {
@@ -226,10 +143,7 @@ fn allow_remote(mail: &Mail) -> Result<(), JsValue> {
     };
     let reader: Element = by_id("reader")?;
     if let Some(body) = reader.query_selector(".body")? {
-        show_html(&body, &shown, true)?;
-        if let Some(note) = body.query_selector(".blocked")? {
-            note.remove();
-        }
+        message_view::show_remote_images(&body, &shown)?;
     }
     *mail.shown_html.borrow_mut() = Some(shown);
     Ok(())
@@ -279,47 +193,6 @@ async fn fetch_part(mail: &Mail, uid: u32, part: &BodyPart) -> Result<Vec<u8>, S
     })
 }
 
-fn addresses(list: &[Address]) -> String {
-    list.iter()
-        .map(|a| {
-            if a.name.is_empty() {
-                a.email.clone()
-            } else {
-                format!("{} <{}>", a.name, a.email)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn headers(row: &MessageSummary) -> Result<Element, JsValue> {
-    let header = element("header", &[("class", "message-header")])?;
-    let subject = if row.subject.is_empty() {
-        "(no subject)"
-    } else {
-        row.subject.as_str()
-    };
-    header.append_child(text_element("h2", &[("class", "subject")], subject)?.as_ref())?;
-    let fields = element("dl", &[])?;
-    for (label, value) in [
-        ("From", addresses(&row.from)),
-        ("To", addresses(&row.to)),
-        ("Cc", addresses(&row.cc)),
-        (
-            "Date",
-            row.date.clone().unwrap_or_else(|| list::short_date(row)),
-        ),
-    ] {
-        if value.is_empty() {
-            continue;
-        }
-        fields.append_child(text_element("dt", &[], label)?.as_ref())?;
-        fields.append_child(text_element("dd", &[], &value)?.as_ref())?;
-    }
-    header.append_child(&fields)?;
-    Ok(header)
-}
-
 fn attachments(parts: &[BodyPart]) -> Result<Element, JsValue> {
     let section = element(
         "section",
@@ -346,7 +219,7 @@ fn attachments(parts: &[BodyPart]) -> Result<Element, JsValue> {
         button.set_text_content(Some(&format!(
             "⎘ {name} ({}, {})",
             part.mime_type,
-            list::human_size(part.size)
+            message_view::human_size(part.size)
         )));
         item.append_child(&button)?;
         list.append_child(&item)?;
@@ -409,7 +282,11 @@ pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
                 part.filename.as_deref().unwrap_or("attachment")
             ));
             match fetch_part(&mail, uid, &part).await {
-                Ok(bytes) => match save(&bytes, &part) {
+                Ok(bytes) => match message_view::save(
+                    &bytes,
+                    &part.mime_type,
+                    part.filename.as_deref().unwrap_or("attachment"),
+                ) {
                     Ok(()) => show_connection("Connected"),
                     Err(e) => show_connection(&format!("Cannot save the attachment: {e:?}")),
                 },
@@ -428,21 +305,5 @@ pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
     });
     reader.set_onchange(Some(on_change.as_ref().unchecked_ref()));
     on_change.forget();
-    Ok(())
-}
-
-/// Hands bytes to the browser's download manager under the attachment's name.
-fn save(bytes: &[u8], part: &BodyPart) -> Result<(), JsValue> {
-    let array = js_sys::Uint8Array::from(bytes);
-    let parts = js_sys::Array::of1(&array);
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(&part.mime_type);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
-    let link: web_sys::HtmlAnchorElement = document().create_element("a")?.dyn_into()?;
-    link.set_href(&url);
-    link.set_download(part.filename.as_deref().unwrap_or("attachment"));
-    link.click();
-    web_sys::Url::revoke_object_url(&url)?;
     Ok(())
 }

@@ -1,0 +1,209 @@
+//! Showing a message, the same way whichever protocol brought it: the list row's
+//! fields, the header block, plain text with safe links, sanitized HTML in a
+//! sandboxed frame with remote images held back, and saving an attachment.
+
+use base64::Engine;
+use postern_shared::reader::{html, text};
+use postern_shared::summary::{Address, MessageSummary};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::Element;
+
+use crate::dom::{document, element, text_element};
+
+pub(crate) fn sender(row: &MessageSummary) -> String {
+    row.from
+        .first()
+        .map(|a| {
+            if a.name.is_empty() {
+                a.email.clone()
+            } else {
+                a.name.clone()
+            }
+        })
+        .unwrap_or_else(|| "(no sender)".into())
+}
+
+/// When the message arrived (else its Date header): `2026-03-02T09:15:00+01:00` as
+/// `2026-03-02 09:15`; a Date header not in that form as sent.
+pub(crate) fn short_date(row: &MessageSummary) -> String {
+    match row.received.as_deref().or(row.date.as_deref()) {
+        Some(d) if d.as_bytes().get(10) == Some(&b'T') => {
+            d.get(..16).unwrap_or(d).replace('T', " ")
+        }
+        Some(d) => d.to_owned(),
+        None => String::new(),
+    }
+}
+
+pub(crate) fn human_size(bytes: u32) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MB", f64::from(b) / 1048576.0),
+        b if b >= 1 << 10 => format!("{} KB", b / 1024),
+        b => format!("{b} B"),
+    }
+}
+
+fn addresses(list: &[Address]) -> String {
+    list.iter()
+        .map(|a| {
+            if a.name.is_empty() {
+                a.email.clone()
+            } else {
+                format!("{} <{}>", a.name, a.email)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(crate) fn headers(row: &MessageSummary) -> Result<Element, JsValue> {
+    let header = element("header", &[("class", "message-header")])?;
+    let subject = if row.subject.is_empty() {
+        "(no subject)"
+    } else {
+        row.subject.as_str()
+    };
+    header.append_child(text_element("h2", &[("class", "subject")], subject)?.as_ref())?;
+    let fields = element("dl", &[])?;
+    for (label, value) in [
+        ("From", addresses(&row.from)),
+        ("To", addresses(&row.to)),
+        ("Cc", addresses(&row.cc)),
+        ("Date", row.date.clone().unwrap_or_else(|| short_date(row))),
+    ] {
+        if value.is_empty() {
+            continue;
+        }
+        fields.append_child(text_element("dt", &[], label)?.as_ref())?;
+        fields.append_child(text_element("dd", &[], &value)?.as_ref())?;
+    }
+    header.append_child(&fields)?;
+    Ok(header)
+}
+
+/// Plain text as text nodes, with web addresses as links that open in a new tab
+/// without a referrer. No markup from the message is ever parsed.
+pub(crate) fn text_with_links(content: &str) -> Result<Element, JsValue> {
+    let pre = element("pre", &[("class", "text")])?;
+    for segment in text::links(content) {
+        match segment {
+            text::Segment::Text(run) => {
+                pre.append_child(&document().create_text_node(run))?;
+            }
+            text::Segment::Link(url) => {
+                let link = text_element(
+                    "a",
+                    &[
+                        ("href", url),
+                        ("target", "_blank"),
+                        ("rel", "noopener noreferrer"),
+                    ],
+                    url,
+                )?;
+                pre.append_child(&link)?;
+            }
+        }
+    }
+    Ok(pre)
+}
+
+/// The HTML of the message in the reader, kept to show it again with remote images.
+pub(crate) struct ShownHtml {
+    pub(crate) source: String,
+    /// `cid:` references and the `data:` URLs of the message's own inline images.
+    pub(crate) inline: Vec<(String, String)>,
+}
+
+/// Puts the message frame into `body` (replacing an earlier one); returns how many
+/// remote images were held back.
+fn frame(body: &Element, shown: &ShownHtml, allow_remote: bool) -> Result<usize, JsValue> {
+    let safe = html::sanitize(&shown.source, allow_remote);
+    let mut document_html = html::frame_document(&safe, allow_remote);
+    for (cid, data_url) in &shown.inline {
+        document_html = document_html.replace(cid, data_url);
+    }
+    // No allow-scripts, no allow-same-origin: the frame can run nothing and reach
+    // nothing of the page. Links may open in a new tab, outside the sandbox.
+    let frame = element(
+        "iframe",
+        &[
+            ("class", "html"),
+            ("title", "Message body"),
+            ("sandbox", "allow-popups allow-popups-to-escape-sandbox"),
+            ("referrerpolicy", "no-referrer"),
+        ],
+    )?;
+    frame.set_attribute("srcdoc", &document_html)?;
+    match body.query_selector("iframe.html")? {
+        Some(old) => {
+            body.replace_child(&frame, &old)?;
+        }
+        None => {
+            body.append_child(&frame)?;
+        }
+    }
+    Ok(safe.blocked_remote)
+}
+
+impl ShownHtml {
+    /// The HTML body and its inline images, as `(content id, MIME type, bytes)`.
+    pub(crate) fn new(source: String, images: Vec<(String, String, Vec<u8>)>) -> ShownHtml {
+        let inline = images
+            .into_iter()
+            .map(|(id, mime_type, bytes)| {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+                (
+                    format!("cid:{id}"),
+                    format!("data:{mime_type};base64,{encoded}"),
+                )
+            })
+            .collect();
+        ShownHtml { source, inline }
+    }
+}
+
+/// Shows the HTML in `body` with remote images held back, and, when some were, a
+/// note with a button (`data-allow-remote`) to show them.
+pub(crate) fn show_html(body: &Element, shown: &ShownHtml) -> Result<(), JsValue> {
+    let blocked = frame(body, shown, false)?;
+    if blocked > 0 {
+        let note = element("p", &[("class", "blocked")])?;
+        note.set_text_content(Some(&format!(
+            "{blocked} remote image(s) blocked to protect your privacy. "
+        )));
+        let allow = text_element(
+            "button",
+            &[("type", "button"), ("data-allow-remote", "")],
+            "Show remote images",
+        )?;
+        note.append_child(&allow)?;
+        body.insert_before(&note, body.first_child().as_ref())?;
+    }
+    Ok(())
+}
+
+/// The user allowed remote images: the frame in `body` is shown again with them.
+pub(crate) fn show_remote_images(body: &Element, shown: &ShownHtml) -> Result<(), JsValue> {
+    frame(body, shown, true)?;
+    if let Some(note) = body.query_selector(".blocked")? {
+        note.remove();
+    }
+    Ok(())
+}
+
+/// Hands bytes to the browser's download manager under the attachment's name.
+pub(crate) fn save(bytes: &[u8], mime_type: &str, filename: &str) -> Result<(), JsValue> {
+    let array = js_sys::Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&array);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime_type);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let link: web_sys::HtmlAnchorElement = document().create_element("a")?.dyn_into()?;
+    link.set_href(&url);
+    link.set_download(filename);
+    link.click();
+    web_sys::Url::revoke_object_url(&url)?;
+    Ok(())
+}

@@ -1,0 +1,484 @@
+//! Drawing the POP3 view: the layout, the local folders, the rows of the open folder
+//! and the reader. Everything comes from the local records; nothing here talks to
+//! the server.
+
+use postern_shared::pop3::mailbox::{AccountState, LeaveOnServer, LocalMessage};
+use postern_shared::reader::mime;
+use wasm_bindgen::prelude::*;
+use web_sys::Element;
+
+use super::PopMail;
+use crate::dom::{by_id, document, element, text_element};
+use crate::message_view::{self, ShownHtml, human_size, sender, short_date};
+
+/// The choices of the leave-on-server setting, as `<option>` values.
+pub(super) const LEAVE_ON_SERVER: [(&str, &str); 4] = [
+    ("keep", "Keep them there"),
+    ("days-7", "Delete a week after download"),
+    ("days-30", "Delete a month after download"),
+    ("download", "Delete after download"),
+];
+
+pub(super) fn leave_on_server_value(policy: LeaveOnServer) -> String {
+    match policy {
+        LeaveOnServer::Keep => "keep".into(),
+        LeaveOnServer::DeleteAfterDays(days) => format!("days-{days}"),
+        LeaveOnServer::DeleteAfterDownload => "download".into(),
+    }
+}
+
+pub(super) fn parse_leave_on_server(value: &str) -> LeaveOnServer {
+    match value {
+        "download" => LeaveOnServer::DeleteAfterDownload,
+        v => v
+            .strip_prefix("days-")
+            .and_then(|d| d.parse().ok())
+            .map(LeaveOnServer::DeleteAfterDays)
+            .unwrap_or(LeaveOnServer::Keep),
+    }
+}
+
+const CHECK_EVERY: [(u32, &str); 6] = [
+    (0, "Never (check by hand)"),
+    (1, "Every minute"),
+    (5, "Every 5 minutes"),
+    (15, "Every 15 minutes"),
+    (30, "Every 30 minutes"),
+    (60, "Every hour"),
+];
+
+pub(super) fn layout(account: &str, state: &AccountState) -> Result<Element, JsValue> {
+    let mail = element("div", &[("id", "mail"), ("class", "mail pop3")])?;
+    let bar = element("header", &[("class", "bar")])?;
+    bar.append_child(text_element("span", &[("class", "brand")], "Postern")?.as_ref())?;
+    bar.append_child(text_element("span", &[("id", "account")], account)?.as_ref())?;
+    bar.append_child(
+        text_element("span", &[("id", "connection"), ("role", "status")], "")?.as_ref(),
+    )?;
+    bar.append_child(
+        element(
+            "progress",
+            &[("id", "check-progress"), ("hidden", ""), ("max", "1")],
+        )?
+        .as_ref(),
+    )?;
+    for (id, label, hidden) in [
+        ("cancel-check", "Cancel", true),
+        ("check", "Check mail", false),
+        ("sign-out", "Sign out", false),
+    ] {
+        let button = text_element("button", &[("id", id), ("type", "button")], label)?;
+        if hidden {
+            button.set_attribute("hidden", "")?;
+        }
+        bar.append_child(&button)?;
+    }
+    mail.append_child(&bar)?;
+
+    let folders = element("nav", &[("id", "folders"), ("aria-label", "Folders")])?;
+    folders.append_child(element("ul", &[("id", "folder-list"), ("role", "tree")])?.as_ref())?;
+    folders.append_child(
+        text_element(
+            "button",
+            &[
+                ("type", "button"),
+                ("class", "new-folder"),
+                ("data-folder-command", "create"),
+            ],
+            "+ New folder",
+        )?
+        .as_ref(),
+    )?;
+    folders.append_child(
+        text_element(
+            "p",
+            &[("class", "local-note")],
+            "POP3 keeps no folders on the server: these folders, read marks and flags live \
+             in this browser.",
+        )?
+        .as_ref(),
+    )?;
+    folders.append_child(settings(state)?.as_ref())?;
+    mail.append_child(&folders)?;
+
+    let list = element("section", &[("id", "list"), ("aria-label", "Messages")])?;
+    let heading = element("div", &[("class", "list-heading")])?;
+    heading.append_child(text_element("h2", &[("id", "folder-title")], "")?.as_ref())?;
+    let tools = element("span", &[("id", "folder-tools"), ("hidden", "")])?;
+    for (command, label) in [("rename", "Rename"), ("delete", "Delete folder")] {
+        tools.append_child(
+            text_element(
+                "button",
+                &[("type", "button"), ("data-folder-command", command)],
+                label,
+            )?
+            .as_ref(),
+        )?;
+    }
+    heading.append_child(&tools)?;
+    list.append_child(&heading)?;
+    list.append_child(
+        element(
+            "ul",
+            &[
+                ("id", "rows"),
+                ("role", "listbox"),
+                ("aria-label", "Messages"),
+            ],
+        )?
+        .as_ref(),
+    )?;
+    mail.append_child(&list)?;
+
+    let reader = element(
+        "article",
+        &[
+            ("id", "reader"),
+            ("aria-label", "Message"),
+            ("aria-live", "polite"),
+        ],
+    )?;
+    mail.append_child(&reader)?;
+    Ok(mail)
+}
+
+fn settings(state: &AccountState) -> Result<Element, JsValue> {
+    let section = element(
+        "section",
+        &[("id", "settings"), ("aria-label", "Account settings")],
+    )?;
+    section.append_child(
+        text_element(
+            "label",
+            &[("for", "leave-on-server")],
+            "Messages on the server",
+        )?
+        .as_ref(),
+    )?;
+    let leave = element("select", &[("id", "leave-on-server")])?;
+    for (value, label) in LEAVE_ON_SERVER {
+        leave.append_child(text_element("option", &[("value", value)], label)?.as_ref())?;
+    }
+    leave.set_attribute("data-value", &leave_on_server_value(state.leave_on_server))?;
+    section.append_child(&leave)?;
+
+    let offline = element("label", &[])?;
+    let checkbox = element("input", &[("id", "download-all"), ("type", "checkbox")])?;
+    if state.download_all {
+        checkbox.set_attribute("checked", "")?;
+    }
+    offline.append_child(&checkbox)?;
+    offline.append_child(&document().create_text_node(" Download everything for offline"))?;
+    section.append_child(&offline)?;
+
+    section.append_child(
+        text_element("label", &[("for", "check-every")], "Check for mail")?.as_ref(),
+    )?;
+    let every = element("select", &[("id", "check-every")])?;
+    for (minutes, label) in CHECK_EVERY {
+        let option = text_element("option", &[("value", &minutes.to_string())], label)?;
+        if minutes == state.check_every_minutes {
+            option.set_attribute("selected", "")?;
+        }
+        every.append_child(&option)?;
+    }
+    section.append_child(&every)?;
+    section
+        .append_child(element("p", &[("id", "server-notes"), ("class", "local-note")])?.as_ref())?;
+    Ok(section)
+}
+
+/// Draws folders, rows and (if its message is gone) clears the reader.
+pub(super) fn redraw(mail: &PopMail) -> Result<(), JsValue> {
+    // A select's value can be set only once its options exist.
+    if let Ok(select) = by_id::<web_sys::HtmlSelectElement>("leave-on-server")
+        && let Some(value) = select.get_attribute("data-value")
+    {
+        select.set_value(&value);
+        select.remove_attribute("data-value")?;
+    }
+    folders(mail)?;
+    rows(mail)?;
+    let reading = mail.reading.borrow().clone();
+    if let Some(uidl) = reading
+        && !visible(mail).iter().any(|m| m.uidl == uidl)
+    {
+        clear_reader(mail)?;
+    }
+    Ok(())
+}
+
+/// The records of the open folder, newest arrival first.
+pub(super) fn visible(mail: &PopMail) -> Vec<LocalMessage> {
+    let current = mail.current.borrow();
+    let mut shown: Vec<LocalMessage> = mail
+        .messages
+        .borrow()
+        .iter()
+        .filter(|m| !m.deleted && m.folder == *current)
+        .cloned()
+        .collect();
+    shown.sort_by_key(|m| std::cmp::Reverse(m.summary.uid));
+    shown
+}
+
+fn folders(mail: &PopMail) -> Result<(), JsValue> {
+    let list: Element = by_id("folder-list")?;
+    list.set_text_content(None);
+    let current = mail.current.borrow().clone();
+    let messages = mail.messages.borrow();
+    for folder in mail.state.borrow().all_folders() {
+        let unread = messages
+            .iter()
+            .filter(|m| !m.deleted && m.folder == folder && !m.summary.is_seen())
+            .count();
+        let item = element("li", &[("role", "treeitem")])?;
+        let button = element(
+            "button",
+            &[
+                ("type", "button"),
+                ("class", "folder"),
+                ("data-folder", &folder),
+            ],
+        )?;
+        if folder == current {
+            button.set_attribute("aria-current", "true")?;
+        }
+        let icon = if item_is_inbox(&folder) {
+            "📥"
+        } else {
+            "📁"
+        };
+        button.append_child(
+            text_element("span", &[("class", "icon"), ("aria-hidden", "true")], icon)?.as_ref(),
+        )?;
+        button.append_child(text_element("span", &[("class", "name")], &folder)?.as_ref())?;
+        if unread > 0 {
+            let label = format!("{unread} unread");
+            button.append_child(
+                text_element(
+                    "span",
+                    &[("class", "count"), ("aria-label", &label)],
+                    &unread.to_string(),
+                )?
+                .as_ref(),
+            )?;
+        }
+        item.append_child(&button)?;
+        list.append_child(&item)?;
+    }
+    by_id::<Element>("folder-title")?.set_text_content(Some(&current));
+    let tools: Element = by_id("folder-tools")?;
+    if item_is_inbox(&current) {
+        tools.set_attribute("hidden", "")?;
+    } else {
+        tools.remove_attribute("hidden")?;
+    }
+    Ok(())
+}
+
+fn item_is_inbox(folder: &str) -> bool {
+    folder == postern_shared::pop3::mailbox::INBOX
+}
+
+fn rows(mail: &PopMail) -> Result<(), JsValue> {
+    let list: Element = by_id("rows")?;
+    list.set_text_content(None);
+    let shown = visible(mail);
+    if shown.is_empty() {
+        list.append_child(
+            text_element("li", &[("class", "empty")], "This folder is empty.")?.as_ref(),
+        )?;
+        return Ok(());
+    }
+    let reading = mail.reading.borrow().clone();
+    for message in &shown {
+        let row = &message.summary;
+        let mut class = String::from("row");
+        if !row.is_seen() {
+            class.push_str(" unread");
+        }
+        if row.has_flag("\\Flagged") {
+            class.push_str(" flagged");
+        }
+        let item = element(
+            "li",
+            &[
+                ("class", &class),
+                ("role", "option"),
+                ("tabindex", "0"),
+                ("data-uidl", &message.uidl),
+            ],
+        )?;
+        if reading.as_deref() == Some(message.uidl.as_str()) {
+            item.set_attribute("aria-selected", "true")?;
+        }
+        item.append_child(text_element("span", &[("class", "from")], &sender(row))?.as_ref())?;
+        let subject = if row.subject.is_empty() {
+            "(no subject)"
+        } else {
+            row.subject.as_str()
+        };
+        item.append_child(text_element("span", &[("class", "subject")], subject)?.as_ref())?;
+        item.append_child(text_element("span", &[("class", "date")], &short_date(row))?.as_ref())?;
+        item.append_child(
+            text_element("span", &[("class", "size")], &human_size(row.size))?.as_ref(),
+        )?;
+        let marks = element("span", &[("class", "marks")])?;
+        if row.has_flag("\\Flagged") {
+            marks.append_child(text_element("span", &[("title", "Flagged")], "⚑")?.as_ref())?;
+        }
+        if row.has_attachments {
+            marks.append_child(
+                element("span", &[("class", "clip"), ("title", "Has attachments")])?.as_ref(),
+            )?;
+        }
+        let (mark, title) = match (message.is_downloaded(), message.on_server) {
+            (true, true) => ("✓", "Stored in this browser; also on the server"),
+            (true, false) => ("✓", "Stored in this browser only"),
+            (false, true) => ("☁", "On the server; downloaded when opened"),
+            (false, false) => ("⚠", "Gone from the server before it was downloaded"),
+        };
+        marks.append_child(
+            text_element("span", &[("class", "where"), ("title", title)], mark)?.as_ref(),
+        )?;
+        item.append_child(&marks)?;
+        list.append_child(&item)?;
+    }
+    Ok(())
+}
+
+pub(super) fn clear_reader(mail: &PopMail) -> Result<(), JsValue> {
+    *mail.reading.borrow_mut() = None;
+    *mail.shown_html.borrow_mut() = None;
+    *mail.shown_raw.borrow_mut() = None;
+    let reader: Element = by_id("reader")?;
+    reader.set_text_content(None);
+    reader.append_child(
+        text_element(
+            "p",
+            &[("class", "placeholder")],
+            "Select a message to read it.",
+        )?
+        .as_ref(),
+    )?;
+    Ok(())
+}
+
+/// The header block and the toolbar of `message`, with an empty body below to fill.
+pub(super) fn reader_frame(mail: &PopMail, message: &LocalMessage) -> Result<Element, JsValue> {
+    let reader: Element = by_id("reader")?;
+    reader.set_text_content(None);
+    reader.append_child(message_view::headers(&message.summary)?.as_ref())?;
+    reader.append_child(toolbar(mail, message)?.as_ref())?;
+    let body = element("div", &[("class", "body")])?;
+    reader.append_child(&body)?;
+    Ok(body)
+}
+
+fn toolbar(mail: &PopMail, message: &LocalMessage) -> Result<Element, JsValue> {
+    let bar = element(
+        "div",
+        &[
+            ("class", "actions"),
+            ("role", "toolbar"),
+            ("aria-label", "Message actions"),
+        ],
+    )?;
+    let flagged = message.summary.has_flag("\\Flagged");
+    for (action, label) in [
+        ("unread", "Mark unread"),
+        ("flag", if flagged { "Unflag" } else { "Flag" }),
+        ("delete", "Delete"),
+    ] {
+        bar.append_child(
+            text_element(
+                "button",
+                &[("type", "button"), ("data-action", action)],
+                label,
+            )?
+            .as_ref(),
+        )?;
+    }
+    let move_to = element(
+        "select",
+        &[("data-move", ""), ("aria-label", "Move to folder")],
+    )?;
+    move_to.append_child(text_element("option", &[("value", "")], "Move to…")?.as_ref())?;
+    for folder in mail.state.borrow().all_folders() {
+        if folder != message.folder {
+            move_to
+                .append_child(text_element("option", &[("value", &folder)], &folder)?.as_ref())?;
+        }
+    }
+    bar.append_child(&move_to)?;
+    let place = if message.on_server {
+        "Read marks, flags and deletion here stay in this browser; the server copy follows \
+         the account's setting."
+    } else {
+        "This message is stored only in this browser."
+    };
+    bar.append_child(text_element("span", &[("class", "local-note")], place)?.as_ref())?;
+    Ok(bar)
+}
+
+/// Fills `body` with the message: sanitized HTML, else text; then its attachments.
+pub(super) fn show_message(mail: &PopMail, body: &Element, raw: &[u8]) -> Result<(), JsValue> {
+    body.set_text_content(None);
+    let Some(parts) = mime::parts(raw) else {
+        body.set_text_content(Some(
+            "This message cannot be read: it is not a valid message.",
+        ));
+        return Ok(());
+    };
+    if let Some(html) = parts.html {
+        let images = parts
+            .inline_images
+            .into_iter()
+            .map(|i| (i.content_id, i.mime_type, i.bytes))
+            .collect();
+        let shown = ShownHtml::new(html, images);
+        message_view::show_html(body, &shown)?;
+        *mail.shown_html.borrow_mut() = Some(shown);
+    } else if let Some(text) = parts.text {
+        body.append_child(message_view::text_with_links(&text)?.as_ref())?;
+    } else {
+        body.append_child(
+            text_element(
+                "p",
+                &[("class", "placeholder")],
+                "This message has no text to show.",
+            )?
+            .as_ref(),
+        )?;
+    }
+    if !parts.attachments.is_empty() {
+        let section = element(
+            "section",
+            &[("class", "attachments"), ("aria-label", "Attachments")],
+        )?;
+        let list = element("ul", &[])?;
+        for (index, attachment) in parts.attachments.iter().enumerate() {
+            let item = element("li", &[])?;
+            let button = element(
+                "button",
+                &[
+                    ("type", "button"),
+                    ("class", "download clip-before"),
+                    ("data-attachment", &index.to_string()),
+                ],
+            )?;
+            button.set_text_content(Some(&format!(
+                "⎘ {} ({}, {})",
+                attachment.filename,
+                attachment.mime_type,
+                human_size(u32::try_from(attachment.bytes.len()).unwrap_or(u32::MAX))
+            )));
+            item.append_child(&button)?;
+            list.append_child(&item)?;
+        }
+        section.append_child(&list)?;
+        by_id::<Element>("reader")?.append_child(&section)?;
+    }
+    Ok(())
+}
