@@ -147,13 +147,6 @@ async fn sign_in_read_and_download() {
         .unwrap();
     browser.screenshot("login.png").await.unwrap();
 
-    // POP3 signs in too (its mailbox view is still to come).
-    sign_in(browser, "implicit", "pop3", "alice-secret").await;
-    browser
-        .wait_text("#status", "over POP3: 10 messages")
-        .await
-        .unwrap();
-
     sign_in(browser, "implicit", "imap", "alice-secret").await;
     let rows = browser
         .wait_for(Duration::from_secs(20), |c| async move {
@@ -832,4 +825,173 @@ async fn older_messages_load_on_scroll() {
         )
         .await
         .unwrap();
+}
+
+/// A POP3 account: headers listed from the server, a message downloaded on opening,
+/// moved to a folder that lives in this browser, and still there after a reload.
+#[tokio::test]
+async fn pop3_mail_lives_in_local_folders_across_a_reload() {
+    let setup = setup(&[]).await;
+    let browser = &setup.browser;
+    let count_rows = |wanted: usize| {
+        browser.wait_for(Duration::from_secs(20), move |c| async move {
+            let rows = c.find_all(Locator::Css("#rows .row")).await.ok()?;
+            (rows.len() == wanted).then_some(())
+        })
+    };
+
+    sign_in(browser, "plain", "pop3", "wrong").await;
+    browser
+        .wait_text("#status", "password is wrong")
+        .await
+        .unwrap();
+
+    browser.click("#remember").await.unwrap();
+    sign_in(browser, "plain", "pop3", "alice-secret").await;
+    count_rows(10)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", setup.server.log()));
+    // Headers only so far (TOP), decoded from their charsets by mail-parser.
+    browser.wait_text("#rows", "Reunión mañana").await.unwrap();
+    browser
+        .wait_text("#connection", "10 new messages")
+        .await
+        .unwrap();
+    let on_server = browser
+        .client
+        .find_all(Locator::Css("#rows .where[title^=\"On the server\"]"))
+        .await
+        .unwrap();
+    assert_eq!(on_server.len(), 10);
+    assert!(
+        browser
+            .text("#folders .local-note")
+            .await
+            .unwrap()
+            .contains("in this browser"),
+        "the page says where POP3 folders live"
+    );
+
+    // Opening downloads it (RETR) and shows the sanitized HTML part.
+    let lunch = browser
+        .client
+        .find(Locator::XPath(
+            "//li[contains(@class,'row')][.//span[@class='subject' and text()='Lunch on Friday?']]",
+        ))
+        .await
+        .unwrap();
+    lunch.click().await.unwrap();
+    let frame = message_frame(browser).await;
+    assert!(
+        frame_text(browser, &frame)
+            .await
+            .contains("Lunch on Friday at the new café")
+    );
+    browser.client.enter_parent_frame().await.unwrap();
+    browser
+        .wait_text("#rows", "Lunch on Friday?")
+        .await
+        .unwrap();
+    let stored = browser
+        .client
+        .find_all(Locator::Css(
+            "#rows .where[title^=\"Stored in this browser\"]",
+        ))
+        .await
+        .unwrap();
+    assert!(!stored.is_empty(), "the opened message is stored locally");
+
+    // A folder of this browser, and the message moved into it.
+    browser.click("[data-folder-command=create]").await.unwrap();
+    browser.client.send_alert_text("Lunches").await.unwrap();
+    browser.client.accept_alert().await.unwrap();
+    browser.wait_text("#folder-title", "Lunches").await.unwrap();
+    browser.click("[data-folder=\"Inbox\"]").await.unwrap();
+    count_rows(10).await.unwrap();
+    browser
+        .client
+        .find(Locator::XPath(
+            "//li[contains(@class,'row')][.//span[@class='subject' and text()='Lunch on Friday?']]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    message_frame(browser).await;
+    browser
+        .select("#reader select[data-move]", "Lunches")
+        .await
+        .unwrap();
+    count_rows(9).await.unwrap();
+
+    // After a reload (staying signed in), the folder and the message are still here,
+    // and the message opens from this browser's copy.
+    browser.client.refresh().await.unwrap();
+    browser
+        .wait_text("#folder-list", "Lunches")
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", setup.server.log()));
+    browser.click("[data-folder=\"Lunches\"]").await.unwrap();
+    count_rows(1).await.unwrap();
+    browser.click("#rows .row").await.unwrap();
+    let frame = message_frame(browser).await;
+    assert!(
+        frame_text(browser, &frame)
+            .await
+            .contains("Lunch on Friday at the new café")
+    );
+    browser.client.enter_parent_frame().await.unwrap();
+
+    // Kept on the server (the default): all ten are still there.
+    let on_disk = std::fs::read_dir(setup.dovecot.maildir("alice", "INBOX").join("cur"))
+        .unwrap()
+        .count()
+        + std::fs::read_dir(setup.dovecot.maildir("alice", "INBOX").join("new"))
+            .unwrap()
+            .count();
+    assert_eq!(on_disk, 10);
+    browser.screenshot("pop3.png").await.unwrap();
+
+    // "Download everything", then "Delete after download": each checked by hand.
+    browser.click("#download-all").await.unwrap();
+    browser
+        .wait_text("#connection", "Settings saved")
+        .await
+        .unwrap();
+    browser.click("#check").await.unwrap();
+    browser
+        .wait_text("#connection", "9 downloaded")
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", setup.server.log()));
+    browser
+        .select("#leave-on-server", "download")
+        .await
+        .unwrap();
+    browser
+        .wait_text("#connection", "Settings saved")
+        .await
+        .unwrap();
+    browser.click("#check").await.unwrap();
+    browser
+        .wait_text("#connection", "10 deleted from the server")
+        .await
+        .unwrap();
+    let left = std::fs::read_dir(setup.dovecot.maildir("alice", "INBOX").join("cur"))
+        .unwrap()
+        .count()
+        + std::fs::read_dir(setup.dovecot.maildir("alice", "INBOX").join("new"))
+            .unwrap()
+            .count();
+    assert_eq!(left, 0, "the server copies are gone");
+    browser.click("[data-folder=\"Inbox\"]").await.unwrap();
+    count_rows(9).await.unwrap();
+    let only_here = browser
+        .client
+        .find_all(Locator::Css(
+            "#rows .where[title=\"Stored in this browser only\"]",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(only_here.len(), 9);
 }

@@ -83,8 +83,12 @@ pub fn summarize(raw: &[u8], uid: u32, size: u32) -> MessageSummary {
         from: addresses(message.from()),
         to: addresses(message.to()),
         cc: addresses(message.cc()),
-        date: message.date().map(|d| d.to_rfc3339()),
-        received: None,
+        date: message
+            .header_raw("Date")
+            .map(|d| d.trim().to_owned())
+            .filter(|d| !d.is_empty()),
+        // POP3 tells nothing of arrival: the Date header's time stands in for it.
+        received: message.date().map(|d| d.to_rfc3339()),
         size,
         message_id: message.message_id().map(|id| format!("<{id}>")),
         in_reply_to: message
@@ -182,7 +186,8 @@ mod tests {
         assert_eq!(row.from[0].name, "Jürgen");
         assert_eq!(row.from[0].email, "jurgen@example.org");
         assert_eq!(row.to.len(), 2);
-        assert_eq!(row.date.as_deref(), Some("2026-03-02T09:15:00+01:00"));
+        assert_eq!(row.date.as_deref(), Some("Mon, 2 Mar 2026 09:15:00 +0100"));
+        assert_eq!(row.received.as_deref(), Some("2026-03-02T09:15:00+01:00"));
         assert_eq!(row.message_id.as_deref(), Some("<one@example.org>"));
         assert_eq!(row.in_reply_to.as_deref(), Some("<zero@example.org>"));
         assert_eq!(row.references, ["<root@example.org>", "<zero@example.org>"]);
