@@ -4,6 +4,9 @@
 #
 # Why each piece:
 #   dovecot-imapd/pop3d  the real mail server the tests and the demo talk to
+#   dovecot-lmtpd        where the test MTA delivers what Postern sends
+#   postfix              the real SMTP submission server of the tests (run from a
+#                        temp directory per test; the system service is not used)
 #   chromium + driver    the real browser for wasm-bindgen tests and end-to-end tests
 #   openssl              makes the self-signed certificates of the test servers
 #   wasm32 target        the browser half of Postern is Rust compiled to WebAssembly
@@ -24,6 +27,8 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 need_apt=()
 [ -x /usr/lib/dovecot/imap ] || need_apt+=(dovecot-imapd)
 [ -x /usr/lib/dovecot/pop3 ] || need_apt+=(dovecot-pop3d)
+[ -x /usr/lib/dovecot/lmtp ] || need_apt+=(dovecot-lmtpd)
+[ -x /usr/sbin/postfix ] || need_apt+=(postfix)
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 command -v openssl >/dev/null || need_apt+=(openssl)

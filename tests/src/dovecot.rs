@@ -48,6 +48,10 @@ pub struct Ports {
     pub pop3: u16,
     /// POP3 over implicit TLS.
     pub pop3s: u16,
+    /// LMTP, where the test MTA delivers.
+    pub lmtp: u16,
+    /// The authentication service, for the test MTA's SASL.
+    pub auth: u16,
 }
 
 pub struct Dovecot {
@@ -96,12 +100,14 @@ impl Dovecot {
         // The mail processes run as `nobody` when we are root: they must reach in.
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
         let pki = TestPki::create(&dir.path().join("tls"))?;
-        let [imap, imaps, pop3, pop3s] = free_ports();
+        let [imap, imaps, pop3, pop3s, lmtp, auth] = free_ports();
         let ports = Ports {
             imap,
             imaps,
             pop3,
             pop3s,
+            lmtp,
+            auth,
         };
         let root = effective_uid()? == 0;
         let mail_owner = root.then_some((65534, 65534)); // nobody:nogroup on Debian
@@ -338,7 +344,7 @@ base_dir = {dir}/run
 state_dir = {dir}/state
 instance_name = postern-{imap}
 log_path = {dir}/dovecot.log
-protocols = imap pop3
+protocols = imap pop3 lmtp
 listen = 127.0.0.1
 {run_as}
 ssl = yes
@@ -400,6 +406,24 @@ service pop3-login {{
 protocol pop3 {{
   pop3_uidl_format = %08Xu%08Xv
 }}
+
+# Mail the test MTA accepts arrives here, for user@postern.test.
+service lmtp {{
+  inet_listener lmtp {{
+    address = 127.0.0.1
+    port = {lmtp}
+  }}
+}}
+protocol lmtp {{
+  auth_username_format = %Ln
+}}
+# The test MTA checks submission logins against the same users.
+service auth {{
+  inet_listener {{
+    address = 127.0.0.1
+    port = {auth}
+  }}
+}}
 "#,
         cert = pki.cert_file.display(),
         key = pki.key_file.display(),
@@ -407,5 +431,7 @@ protocol pop3 {{
         imaps = ports.imaps,
         pop3 = ports.pop3,
         pop3s = ports.pop3s,
+        lmtp = ports.lmtp,
+        auth = ports.auth,
     )
 }

@@ -22,6 +22,7 @@ pub mod dovecot;
 pub mod engine_client;
 pub mod imap_client;
 pub mod pop3_client;
+pub mod postfix;
 pub mod server;
 
 use std::net::TcpListener;
