@@ -10,6 +10,7 @@
 //!   pipelining, mailbox-change events;
 //! - [`pop3`]: the POP3 client engine, one module per RFC, pipelined when the server
 //!   allows it;
+//! - [`smtp`]: the SMTP submission client engine, one module per RFC;
 //! - [`reader`]: what the reader shows, made safe: charset decoding, HTML allow-list;
 //! - [`summary`]: the message summary, one row of a message list, shared by the
 //!   engine, the cache and the UI;
@@ -22,5 +23,6 @@ pub mod engine;
 pub mod imap;
 pub mod pop3;
 pub mod reader;
+pub mod smtp;
 pub mod summary;
 pub mod tunnel;
