@@ -24,6 +24,7 @@ pub mod imap_client;
 pub mod pop3_client;
 pub mod postfix;
 pub mod server;
+pub mod smtp_client;
 
 use std::net::TcpListener;
 use std::path::PathBuf;

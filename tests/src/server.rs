@@ -11,6 +11,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::dovecot::Dovecot;
+use crate::postfix::{Postfix, SubmissionPorts};
 use crate::{free_port, repo_root, target_dir};
 
 /// Upstream ids of [`ServerConfig::for_dovecot`], one per way of reaching Dovecot.
@@ -76,40 +77,17 @@ imap = {{ port = {down}, tls = "none" }}
 
     /// The three working ways of reaching this Dovecot: plain, STARTTLS, implicit TLS.
     pub fn working(dovecot: &Dovecot) -> ServerConfig {
-        let ports = dovecot.ports;
-        let ca = dovecot.pki.ca_file.display();
-        let upstreams = format!(
-            r#"
-[[upstream]]
-id = "plain"
-name = "Test Dovecot (plain)"
-host = "127.0.0.1"
-imap = {{ port = {imap}, tls = "none" }}
-pop3 = {{ port = {pop3}, tls = "none" }}
-
-[[upstream]]
-id = "starttls"
-name = "Test Dovecot (STARTTLS)"
-host = "localhost"
-ca_file = "{ca}"
-imap = {{ port = {imap}, tls = "starttls" }}
-pop3 = {{ port = {pop3}, tls = "starttls" }}
-
-[[upstream]]
-id = "implicit"
-name = "Test Dovecot (implicit TLS)"
-host = "localhost"
-ca_file = "{ca}"
-imap = {{ port = {imaps}, tls = "implicit" }}
-pop3 = {{ port = {pop3s}, tls = "implicit" }}
-"#,
-            imap = ports.imap,
-            imaps = ports.imaps,
-            pop3 = ports.pop3,
-            pop3s = ports.pop3s,
-        );
         ServerConfig {
-            upstreams,
+            upstreams: working_upstreams(dovecot, None),
+            ..ServerConfig::default()
+        }
+    }
+
+    /// Like [`ServerConfig::working`], with submission through `postfix` on each
+    /// upstream (plain, STARTTLS, implicit TLS like the others).
+    pub fn mail_system(dovecot: &Dovecot, postfix: &Postfix) -> ServerConfig {
+        ServerConfig {
+            upstreams: working_upstreams(dovecot, Some(postfix.ports)),
             ..ServerConfig::default()
         }
     }
@@ -276,4 +254,48 @@ impl Drop for PosternServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The `plain`, `starttls` and `implicit` upstreams of a test Dovecot, with SMTP
+/// submission when a test Postfix runs.
+fn working_upstreams(dovecot: &Dovecot, submission: Option<SubmissionPorts>) -> String {
+    let ports = dovecot.ports;
+    let ca = dovecot.pki.ca_file.display();
+    let smtp = |port: Option<u16>, tls: &str| match port {
+        Some(port) => format!("smtp = {{ port = {port}, tls = \"{tls}\" }}\n"),
+        None => String::new(),
+    };
+    format!(
+        r#"
+[[upstream]]
+id = "plain"
+name = "Test Dovecot (plain)"
+host = "127.0.0.1"
+imap = {{ port = {imap}, tls = "none" }}
+pop3 = {{ port = {pop3}, tls = "none" }}
+{smtp_plain}
+[[upstream]]
+id = "starttls"
+name = "Test Dovecot (STARTTLS)"
+host = "localhost"
+ca_file = "{ca}"
+imap = {{ port = {imap}, tls = "starttls" }}
+pop3 = {{ port = {pop3}, tls = "starttls" }}
+{smtp_starttls}
+[[upstream]]
+id = "implicit"
+name = "Test Dovecot (implicit TLS)"
+host = "localhost"
+ca_file = "{ca}"
+imap = {{ port = {imaps}, tls = "implicit" }}
+pop3 = {{ port = {pop3s}, tls = "implicit" }}
+{smtp_implicit}"#,
+        imap = ports.imap,
+        imaps = ports.imaps,
+        pop3 = ports.pop3,
+        pop3s = ports.pop3s,
+        smtp_plain = smtp(submission.map(|s| s.plain), "none"),
+        smtp_starttls = smtp(submission.map(|s| s.starttls), "starttls"),
+        smtp_implicit = smtp(submission.map(|s| s.implicit), "implicit"),
+    )
 }
