@@ -5,6 +5,8 @@
 //! server, in the browser, and in deterministic tests.
 //!
 //! Modules:
+//! - [`compose`]: writing a message: the draft, the MIME message built from it,
+//!   replies and forwards;
 //! - [`engine`]: the bytes-in, steps-out shape both protocol engines share;
 //! - [`imap`]: the IMAP client engine (on imap-codec and imap-next): typed requests,
 //!   pipelining, mailbox-change events;
@@ -19,6 +21,7 @@
 //!   page reads. One definition, used by both ends, so they cannot drift apart.
 #![forbid(unsafe_code)]
 
+pub mod compose;
 pub mod engine;
 pub mod imap;
 pub mod pop3;
