@@ -109,7 +109,10 @@ fn builder_address(address: &Address) -> BuilderAddress<'static> {
 }
 
 fn bare_id(id: &str) -> String {
-    id.trim().trim_start_matches('<').trim_end_matches('>').to_owned()
+    id.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_owned()
 }
 
 /// Reads an address field as typed: `Bob <bob@example.org>, carol@example.org`.
@@ -210,7 +213,13 @@ pub fn answer(original: &MessageSummary, text: &str, me: &Address, kind: ReplyKi
     let when = original.date.clone().unwrap_or_default();
     let who = sender
         .as_ref()
-        .map(|s| if s.name.is_empty() { s.email.clone() } else { s.name.clone() })
+        .map(|s| {
+            if s.name.is_empty() {
+                s.email.clone()
+            } else {
+                s.name.clone()
+            }
+        })
         .unwrap_or_else(|| "someone".into());
     let is_me = |a: &Address| a.email.eq_ignore_ascii_case(&me.email);
     let mut draft = Draft {
@@ -285,7 +294,10 @@ mod tests {
             references: vec!["<root@x>".into(), "<parent@x>".into()],
         };
         let raw = draft.build("new@postern.test", 1_780_000_000);
-        assert!(raw.is_ascii(), "headers are encoded words, parts are encoded");
+        assert!(
+            raw.is_ascii(),
+            "headers are encoded words, parts are encoded"
+        );
         let text = String::from_utf8_lossy(&raw);
         assert!(!text.contains("dave@"), "Bcc stays out of the headers");
         assert!(!text.contains("<script"), "the rich text was sanitized");
@@ -312,7 +324,11 @@ mod tests {
             .collect();
         assert_eq!(
             recipients,
-            ["bob@postern.test", "carol@postern.test", "dave@postern.test"]
+            [
+                "bob@postern.test",
+                "carol@postern.test",
+                "dave@postern.test"
+            ]
         );
     }
 
@@ -335,7 +351,10 @@ mod tests {
             format_addresses(&list),
             "Smith, Bob <bob@example.org>, carol@example.org"
         );
-        assert_eq!(Draft::default().recipients(), Err(CommandError::NoRecipients));
+        assert_eq!(
+            Draft::default().recipients(),
+            Err(CommandError::NoRecipients)
+        );
     }
 
     #[test]

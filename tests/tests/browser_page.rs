@@ -995,3 +995,233 @@ async fn pop3_mail_lives_in_local_folders_across_a_reload() {
         .unwrap();
     assert_eq!(only_here.len(), 9);
 }
+
+/// Signs in as any test user.
+async fn sign_in_as(browser: &Browser, upstream: &str, user: &str, password: &str) {
+    browser.select("#upstream", upstream).await.unwrap();
+    browser.select("#protocol", "imap").await.unwrap();
+    for (field, value) in [("#user", user), ("#password", password)] {
+        let input = browser.client.find(Locator::Css(field)).await.unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(value).await.unwrap();
+    }
+    browser.click("#connect").await.unwrap();
+}
+
+/// The flags Dovecot keeps in a Maildir file name (`...:2,RS`).
+fn maildir_flags(dir: &std::path::Path) -> Vec<String> {
+    ["cur", "new"]
+        .iter()
+        .flat_map(|sub| std::fs::read_dir(dir.join(sub)).into_iter().flatten())
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            Some(
+                name.rsplit_once(":2,")
+                    .map(|(_, f)| f.to_owned())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn maildir_messages(dir: &std::path::Path) -> Vec<Vec<u8>> {
+    ["cur", "new"]
+        .iter()
+        .flat_map(|sub| std::fs::read_dir(dir.join(sub)).into_iter().flatten())
+        .filter_map(|e| std::fs::read(e.ok()?.path()).ok())
+        .collect()
+}
+
+/// Alice writes to Bob with an attachment and a non-ASCII subject through the real
+/// Postfix; Bob receives it intact and replies; the reply threads under the original
+/// in Alice's conversation view, and Bob's original is marked answered.
+#[tokio::test]
+async fn compose_send_and_reply_through_real_smtp() {
+    require_bundle();
+    let dovecot = Dovecot::start().unwrap();
+    dovecot
+        .seed("alice", "INBOX", &corpus::standard_mailbox())
+        .unwrap();
+    let postfix = postern_tests::postfix::Postfix::start(&dovecot).unwrap();
+    let server = PosternServer::start(&ServerConfig::mail_system(&dovecot, &postfix)).unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let browser = Browser::start(downloads.path()).await.unwrap();
+    browser.client.goto(&server.http_url("/")).await.unwrap();
+    browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            let options = c.find_all(Locator::Css("#upstream option")).await.ok()?;
+            (options.len() == 3).then_some(())
+        })
+        .await
+        .unwrap();
+
+    sign_in_as(&browser, "plain", "alice", "alice-secret").await;
+    browser.wait_text("#rows", "Survey data").await.unwrap();
+    browser.click("#write").await.unwrap();
+    browser
+        .wait_for(Duration::from_secs(10), |c| async move {
+            c.find(Locator::Css("#compose-to")).await.ok()
+        })
+        .await
+        .unwrap();
+    let subject = "Grüße — Plan für März ✓";
+    let attachment: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let file = downloads.path().join("plan-märz.bin");
+    std::fs::write(&file, &attachment).unwrap();
+    let from = browser
+        .client
+        .find(Locator::Css("#compose-from"))
+        .await
+        .unwrap();
+    from.clear().await.unwrap();
+    from.send_keys("Alice Smith <alice@postern.test>")
+        .await
+        .unwrap();
+    browser
+        .type_into("#compose-to", "Bob <bob@postern.test>")
+        .await
+        .unwrap();
+    browser
+        .type_into("#compose-cc", "alice@postern.test")
+        .await
+        .unwrap();
+    browser
+        .type_into("#compose-subject", subject)
+        .await
+        .unwrap();
+    browser
+        .type_into("#compose-text", "Hallo Bob,\nder Plan ist im Anhang.\n")
+        .await
+        .unwrap();
+    browser
+        .client
+        .find(Locator::Css("#compose-files"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    browser
+        .wait_text("#compose-attachments", "plan-märz.bin")
+        .await
+        .unwrap();
+    browser.screenshot("compose.png").await.unwrap();
+    browser.click("#compose-send").await.unwrap();
+    browser
+        .wait_text("#connection", "Message sent.")
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}\n{}", server.log(), postfix.log()));
+
+    // Bob's copy: the subject decoded back, the attachment byte for byte.
+    let bob_inbox = dovecot.maildir("bob", "INBOX");
+    let arrived = browser
+        .wait_for(Duration::from_secs(20), |_| {
+            let found = maildir_messages(&bob_inbox);
+            async move { found.into_iter().next() }
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", postfix.log()));
+    let row = postern_shared::reader::mime::summarize(&arrived, 1, 0);
+    assert_eq!(row.subject, subject);
+    assert_eq!(row.from[0].email, "alice@postern.test");
+    let parts = postern_shared::reader::mime::parts(&arrived).unwrap();
+    assert_eq!(parts.attachments.len(), 1);
+    assert_eq!(parts.attachments[0].filename, "plan-märz.bin");
+    assert!(
+        parts.attachments[0].bytes == attachment,
+        "the attachment changed on the way"
+    );
+    assert!(parts.text.unwrap().contains("der Plan ist im Anhang."));
+    // Alice's Sent keeps a copy.
+    assert_eq!(maildir_messages(&dovecot.maildir("alice", "Sent")).len(), 1);
+
+    // Bob replies from his own session.
+    browser.click("#sign-out").await.unwrap();
+    browser.wait_text("#login", "Sign in").await.unwrap();
+    browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            let options = c.find_all(Locator::Css("#upstream option")).await.ok()?;
+            (options.len() == 3).then_some(())
+        })
+        .await
+        .unwrap();
+    sign_in_as(&browser, "plain", "bob", "bob-secret").await;
+    browser.wait_text("#rows", "Plan für März").await.unwrap();
+    browser.click("#rows .row").await.unwrap();
+    browser
+        .wait_text("#reader", "der Plan ist im Anhang")
+        .await
+        .unwrap();
+    browser.click("[data-compose=reply]").await.unwrap();
+    let to = browser
+        .wait_for(Duration::from_secs(10), |c| async move {
+            let field = c.find(Locator::Css("#compose-to")).await.ok()?;
+            field.prop("value").await.ok()?
+        })
+        .await
+        .unwrap();
+    assert_eq!(to, "Alice Smith <alice@postern.test>");
+    let subject_field = browser
+        .client
+        .find(Locator::Css("#compose-subject"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(subject_field, format!("Re: {subject}"));
+    browser
+        .type_into("#compose-text", "Klingt gut!")
+        .await
+        .unwrap();
+    browser.click("#compose-send").await.unwrap();
+    browser
+        .wait_text("#connection", "Message sent.")
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", postfix.log()));
+    let flags = maildir_flags(&bob_inbox);
+    assert!(
+        flags.iter().any(|f| f.contains('R')),
+        "the original is not marked answered: {flags:?}"
+    );
+
+    // Alice sees the reply under her message.
+    browser.click("#sign-out").await.unwrap();
+    browser.wait_text("#login", "Sign in").await.unwrap();
+    browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            let options = c.find_all(Locator::Css("#upstream option")).await.ok()?;
+            (options.len() == 3).then_some(())
+        })
+        .await
+        .unwrap();
+    sign_in_as(&browser, "plain", "alice", "alice-secret").await;
+    browser
+        .wait_text("#rows", &format!("Re: {subject}"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", postfix.log()));
+    browser.click("#conversations").await.unwrap();
+    let order = browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            let order = c
+                .execute(
+                    "return Array.from(document.querySelectorAll('#rows .row')).map(r => r.className + '|' + r.querySelector('.subject').textContent)",
+                    vec![],
+                )
+                .await
+                .ok()?;
+            let order: Vec<String> = serde_json::from_value(order).ok()?;
+            order.iter().any(|r| r.contains("reply")).then_some(order)
+        })
+        .await
+        .unwrap();
+    let original = order
+        .iter()
+        .position(|r| r.ends_with(&format!("|{subject}")))
+        .unwrap_or_else(|| panic!("{order:?}"));
+    assert!(
+        order[original + 1].contains("depth-1") && order[original + 1].contains("Re: "),
+        "{order:?}"
+    );
+}

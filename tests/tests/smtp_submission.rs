@@ -132,7 +132,11 @@ async fn a_wrong_password_is_refused_in_words() {
         panic!("a wrong password was accepted");
     };
     assert_eq!(reply.code, 535);
-    assert!(reply.describe().starts_with("The user name or password is wrong."));
+    assert!(
+        reply
+            .describe()
+            .starts_with("The user name or password is wrong.")
+    );
 }
 
 #[tokio::test]

@@ -4,7 +4,8 @@
 //! - [`tunnel`]: one mail session over the server's `/tunnel` WebSocket: the JSON
 //!   handshake from `postern_shared::tunnel`, then raw protocol bytes;
 //! - [`engine_connection`]: a shared protocol engine driven over a tunnel, with
-//!   [`imap_connection`] and [`pop3_connection`] for each protocol;
+//!   [`imap_connection`], [`pop3_connection`] and [`smtp_connection`] for each
+//!   protocol;
 //! - [`storage`]: IndexedDB, and the local mailbox of POP3 accounts in it;
 //! - [`dom`]: a few typed helpers over web-sys for building the page;
 //! - `login`: the login form: upstream choice (from `/api/upstreams`), protocol, user;
@@ -23,6 +24,7 @@ mod mail;
 mod message_view;
 pub mod pop3_connection;
 pub mod pop3_mail;
+pub mod smtp_connection;
 pub mod storage;
 pub mod tunnel;
 

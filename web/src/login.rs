@@ -266,12 +266,17 @@ async fn sign_in() -> Result<Option<String>, JsValue> {
                     protocol: Protocol::Imap,
                 });
             }
+            let can_send = upstream
+                .item(upstream.selected_index().max(0) as u32)
+                .and_then(|o| o.get_attribute("data-protocols"))
+                .is_some_and(|p| p.split(' ').any(|p| p == Protocol::Smtp.as_str()));
             let account = crate::mail::Account {
                 label: format!("{user} · {name}"),
                 tunnel_url: url,
                 upstream: upstream.value(),
                 user,
                 password,
+                can_send,
             };
             crate::mail::open(imap, account)?;
             Ok(None)

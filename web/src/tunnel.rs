@@ -162,12 +162,18 @@ impl Tunnel {
     }
 }
 
-/// Closes a tunnel that another task is reading.
+/// A handle on a tunnel that another task is reading: to close it, or to see how
+/// much of what was sent is still waiting in the browser (for progress bars).
 pub struct TunnelCloser(WebSocket);
 
 impl TunnelCloser {
     pub fn close(&self) {
         let _ = self.0.close();
+    }
+
+    /// Bytes sent but not yet handed to the network.
+    pub fn unsent_bytes(&self) -> u32 {
+        self.0.buffered_amount()
     }
 }
 

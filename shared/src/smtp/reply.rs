@@ -134,7 +134,7 @@ impl ReplyReader {
     }
 
     /// The next complete reply, if it has arrived.
-    pub fn next(&mut self) -> Result<Option<Reply>, ReplyError> {
+    pub fn next_reply(&mut self) -> Result<Option<Reply>, ReplyError> {
         loop {
             let Some(end) = self.buffer.iter().position(|&b| b == b'\n') else {
                 if self.buffer.len() > MAX_LINE {
@@ -200,24 +200,24 @@ mod tests {
     fn reads_single_and_multi_line_replies_with_enhanced_codes() {
         let mut reader = ReplyReader::default();
         reader.push(b"250-mail.example\r\n250-SIZE 100\r\n250 8BITMIME\r\n550 5.1.1 <x@y>: User unknown\r\n354 go\n");
-        let ehlo = reader.next().unwrap().unwrap();
+        let ehlo = reader.next_reply().unwrap().unwrap();
         assert_eq!(ehlo.code, 250);
         assert_eq!(ehlo.lines, ["mail.example", "SIZE 100", "8BITMIME"]);
-        let rejected = reader.next().unwrap().unwrap();
+        let rejected = reader.next_reply().unwrap().unwrap();
         assert_eq!(rejected.status.unwrap().to_string(), "5.1.1");
         assert_eq!(rejected.text(), "<x@y>: User unknown");
         assert!(rejected.describe().starts_with("There is no such mailbox."));
-        assert!(reader.next().unwrap().unwrap().is_intermediate());
-        assert_eq!(reader.next().unwrap(), None);
+        assert!(reader.next_reply().unwrap().unwrap().is_intermediate());
+        assert_eq!(reader.next_reply().unwrap(), None);
     }
 
     #[test]
     fn malformed_input_says_what_and_where() {
         let mut reader = ReplyReader::default();
         reader.push(b"250 ok\r\nhello\r\n");
-        reader.next().unwrap();
+        reader.next_reply().unwrap();
         assert_eq!(
-            reader.next(),
+            reader.next_reply(),
             Err(ReplyError::NotAReply {
                 at: 8,
                 line: "hello".into()
@@ -225,18 +225,18 @@ mod tests {
         );
         let mut mixed = ReplyReader::default();
         mixed.push(b"250-a\r\n550 b\r\n");
-        assert_eq!(mixed.next(), Err(ReplyError::MixedCodes { at: 7 }));
+        assert_eq!(mixed.next_reply(), Err(ReplyError::MixedCodes { at: 7 }));
         let mut long = ReplyReader::default();
         long.push(&[b'2'; MAX_LINE + 2]);
-        assert_eq!(long.next(), Err(ReplyError::LineTooLong { at: 0 }));
+        assert_eq!(long.next_reply(), Err(ReplyError::LineTooLong { at: 0 }));
     }
 
     #[test]
     fn a_code_unlike_the_reply_class_is_text() {
         let mut reader = ReplyReader::default();
         reader.push(b"250 2.0.0 Ok: queued\r\n550 2.0.0 odd\r\n");
-        assert_eq!(reader.next().unwrap().unwrap().text(), "Ok: queued");
-        let odd = reader.next().unwrap().unwrap();
+        assert_eq!(reader.next_reply().unwrap().unwrap().text(), "Ok: queued");
+        let odd = reader.next_reply().unwrap().unwrap();
         assert_eq!((odd.status, odd.text().as_str()), (None, "2.0.0 odd"));
     }
 }

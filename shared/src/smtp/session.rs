@@ -192,7 +192,7 @@ impl Session {
             if self.greeted && self.active.is_none() && self.start_next() {
                 continue;
             }
-            let Some(reply) = self.reader.next()? else {
+            let Some(reply) = self.reader.next_reply()? else {
                 return Ok(Step::NeedInput);
             };
             self.handle(reply)?;

@@ -95,7 +95,7 @@ pub(crate) fn destinations(mail: &Mail) -> Vec<String> {
 }
 
 /// The folder with this special use, if the account has one.
-fn special_folder(mail: &Mail, use_: SpecialUse) -> Option<String> {
+pub(crate) fn special_folder(mail: &Mail, use_: SpecialUse) -> Option<String> {
     mail.folders
         .borrow()
         .iter()

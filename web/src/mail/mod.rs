@@ -5,6 +5,7 @@
 //! - `reader`: one message, shown safely (text, or sanitized HTML in a sandboxed
 //!   frame), with its attachments fetched only when clicked;
 //! - `actions`: read/unread, flag, archive, delete, by button or key;
+//! - `compose`: writing, replying and forwarding; drafts; sending over SMTP;
 //! - `live`: a second connection that IDLEs on the open folder and refreshes the
 //!   view when another client changes it.
 //!
@@ -12,6 +13,7 @@
 //! interleaving (a click while another request runs waits its turn).
 
 mod actions;
+mod compose;
 mod folders;
 mod list;
 mod live;
@@ -37,6 +39,8 @@ pub struct Account {
     pub upstream: String,
     pub user: String,
     pub password: String,
+    /// Whether the upstream offers SMTP submission.
+    pub can_send: bool,
 }
 
 pub(crate) struct Mail {
@@ -62,6 +66,8 @@ pub(crate) struct Mail {
     shown_html: RefCell<Option<crate::message_view::ShownHtml>>,
     /// The live-update connection of the open folder.
     watcher: RefCell<Option<live::Watcher>>,
+    /// The message being written, if the compose form is open.
+    compose: RefCell<Option<Rc<compose::Compose>>>,
 }
 
 impl Mail {
@@ -134,7 +140,7 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
         .get_element_by_id("app")
         .ok_or("the page has no #app")?;
     root.set_text_content(None);
-    let view = layout(&account.label)?;
+    let view = layout(&account.label, account.can_send)?;
     root.append_child(&view)?;
 
     let mail = Rc::new(Mail {
@@ -151,6 +157,7 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
         reading: RefCell::new(None),
         shown_html: RefCell::new(None),
         watcher: RefCell::new(None),
+        compose: RefCell::new(None),
     });
     folders::attach(&mail)?;
     list::attach(&mail)?;
@@ -158,6 +165,7 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
     actions::attach_keys(&mail)?;
     folders::keep_counts_fresh(&mail)?;
     attach_sign_out(&mail)?;
+    attach_write(&mail)?;
     wasm_bindgen_futures::spawn_local(async move {
         if let Err(error) = folders::load(&mail).await {
             show_connection(&format!("Cannot list folders: {error}"));
@@ -170,7 +178,7 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
     Ok(())
 }
 
-fn layout(account: &str) -> Result<Element, JsValue> {
+fn layout(account: &str, can_send: bool) -> Result<Element, JsValue> {
     let mail = element("div", &[("id", "mail"), ("class", "mail")])?;
     let bar = element("header", &[("class", "bar")])?;
     bar.append_child(text_element("span", &[("class", "brand")], "Postern")?.as_ref())?;
@@ -183,6 +191,20 @@ fn layout(account: &str) -> Result<Element, JsValue> {
         )?
         .as_ref(),
     )?;
+    if can_send {
+        bar.append_child(
+            text_element(
+                "button",
+                &[
+                    ("id", "write"),
+                    ("type", "button"),
+                    ("aria-keyshortcuts", "c"),
+                ],
+                "Write",
+            )?
+            .as_ref(),
+        )?;
+    }
     bar.append_child(
         text_element(
             "button",
@@ -305,6 +327,22 @@ fn attach_sign_out(mail: &Rc<Mail>) -> Result<(), JsValue> {
         });
     });
     by_id::<HtmlElement>("sign-out")?.set_onclick(Some(on_click.as_ref().unchecked_ref()));
+    on_click.forget();
+    Ok(())
+}
+
+/// Write opens an empty compose form.
+fn attach_write(mail: &Rc<Mail>) -> Result<(), JsValue> {
+    let Ok(button) = by_id::<HtmlElement>("write") else {
+        return Ok(());
+    };
+    let mail = Rc::clone(mail);
+    let on_click = Closure::<dyn FnMut()>::new(move || {
+        if let Err(error) = compose::open(&mail, Default::default(), None, None) {
+            show_connection(&format!("Cannot open the editor: {error:?}"));
+        }
+    });
+    button.set_onclick(Some(on_click.as_ref().unchecked_ref()));
     on_click.forget();
     Ok(())
 }

@@ -9,14 +9,14 @@
 use std::rc::Rc;
 
 use postern_shared::imap::structure::{BodyPart, display_plan};
-use postern_shared::imap::{FlagOperation, Outcome, UidSet};
+use postern_shared::imap::{FlagOperation, Outcome, SpecialUse, UidSet};
 use postern_shared::reader::text;
 use postern_shared::summary::MessageSummary;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, HtmlElement};
 
-use super::{Mail, actions, folders, list, show_connection};
+use super::{Mail, actions, compose, folders, list, show_connection};
 use crate::dom::{by_id, element, text_element};
 use crate::message_view::{self, ShownHtml};
 
@@ -39,6 +39,10 @@ pub(crate) async fn open(mail: &Rc<Mail>, uid: u32) {
         return;
     };
     *mail.reading.borrow_mut() = Some(uid);
+    // Leaving the compose form: what autosave stored in Drafts stays there.
+    if let Some(compose) = mail.compose.borrow_mut().take() {
+        compose.close();
+    }
     if let Err(error) = show(mail, &row).await {
         show_connection(&format!("Cannot open the message: {error}"));
     }
@@ -62,6 +66,11 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
     )
     .map_err(js)?;
     reader.append_child(&toolbar).map_err(js)?;
+    if mail.account.can_send {
+        reader
+            .append_child(answer_bar(mail).map_err(js)?.as_ref())
+            .map_err(js)?;
+    }
     let body = element("div", &[("class", "body")]).map_err(js)?;
     body.set_text_content(Some("Loading…"));
     reader.append_child(&body).map_err(js)?;
@@ -172,6 +181,41 @@ pub(crate) fn update_toolbar(mail: &Mail, uid: u32) {
     }
 }
 
+/// Reply, reply all, forward (inline or attached); in Drafts, edit the draft.
+fn answer_bar(mail: &Mail) -> Result<Element, JsValue> {
+    let bar = element(
+        "div",
+        &[
+            ("class", "actions answer"),
+            ("role", "toolbar"),
+            ("aria-label", "Answer"),
+        ],
+    )?;
+    let in_drafts = actions::special_folder(mail, SpecialUse::Drafts)
+        .is_some_and(|drafts| mail.current.borrow().as_deref() == Some(drafts.as_str()));
+    let buttons: &[(&str, &str)] = if in_drafts {
+        &[("resume", "Edit draft")]
+    } else {
+        &[
+            ("reply", "Reply"),
+            ("reply-all", "Reply all"),
+            ("forward", "Forward"),
+            ("forward-attached", "Forward as attachment"),
+        ]
+    };
+    for (kind, label) in buttons {
+        bar.append_child(
+            text_element(
+                "button",
+                &[("type", "button"), ("data-compose", kind)],
+                label,
+            )?
+            .as_ref(),
+        )?;
+    }
+    Ok(bar)
+}
+
 /// The decoded bytes of one part: the server decodes with BINARY where it can.
 async fn fetch_part(mail: &Mail, uid: u32, part: &BodyPart) -> Result<Vec<u8>, String> {
     let binary = mail.imap.lock().await.session.has_capability("BINARY");
@@ -245,6 +289,27 @@ pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
         let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
             return;
         };
+        if let Ok(Some(button)) = target.closest("[data-compose]") {
+            let kind = button.get_attribute("data-compose").unwrap_or_default();
+            let mail = Rc::clone(&mail);
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = if kind == "resume" {
+                    let uid = *mail.reading.borrow();
+                    let row = uid
+                        .and_then(|uid| mail.rows.borrow().iter().find(|r| r.uid == uid).cloned());
+                    match row {
+                        Some(row) => compose::resume(&mail, &row).await,
+                        None => Ok(()),
+                    }
+                } else {
+                    compose::answer(&mail, &kind).await
+                };
+                if let Err(error) = result {
+                    show_connection(&format!("Cannot open the editor: {error}"));
+                }
+            });
+            return;
+        }
         if actions::on_click(&mail, &target) {
             return;
         }
