@@ -1035,8 +1035,17 @@ fn maildir_messages(dir: &std::path::Path) -> Vec<Vec<u8>> {
 /// Alice writes to Bob with an attachment and a non-ASCII subject through the real
 /// Postfix; Bob receives it intact and replies; the reply threads under the original
 /// in Alice's conversation view, and Bob's original is marked answered.
-#[tokio::test]
-async fn compose_send_and_reply_through_real_smtp() {
+/// Dovecot, Postfix delivering into it, the server for both, and a browser on the
+/// sign-in form.
+struct MailSystem {
+    dovecot: Dovecot,
+    postfix: postern_tests::postfix::Postfix,
+    server: PosternServer,
+    browser: Browser,
+    downloads: tempfile::TempDir,
+}
+
+async fn mail_system() -> MailSystem {
     require_bundle();
     let dovecot = Dovecot::start().unwrap();
     dovecot
@@ -1047,6 +1056,19 @@ async fn compose_send_and_reply_through_real_smtp() {
     let downloads = tempfile::tempdir().unwrap();
     let browser = Browser::start(downloads.path()).await.unwrap();
     browser.client.goto(&server.http_url("/")).await.unwrap();
+    sign_in_form(&browser).await;
+    MailSystem {
+        dovecot,
+        postfix,
+        server,
+        browser,
+        downloads,
+    }
+}
+
+/// Waits for the sign-in form with the three upstreams of a mail system.
+async fn sign_in_form(browser: &Browser) {
+    browser.wait_text("#login", "Sign in").await.unwrap();
     browser
         .wait_for(Duration::from_secs(20), |c| async move {
             let options = c.find_all(Locator::Css("#upstream option")).await.ok()?;
@@ -1054,8 +1076,42 @@ async fn compose_send_and_reply_through_real_smtp() {
         })
         .await
         .unwrap();
+}
 
-    sign_in_as(&browser, "plain", "alice", "alice-secret").await;
+/// Opens the compose form.
+async fn write(browser: &Browser) {
+    browser.click("#write").await.unwrap();
+    browser
+        .wait_for(Duration::from_secs(10), |c| async move {
+            c.find(Locator::Css("#compose-to")).await.ok()
+        })
+        .await
+        .unwrap();
+}
+
+async fn field_value(browser: &Browser, css: &str) -> String {
+    browser
+        .client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn compose_send_and_reply_through_real_smtp() {
+    let system = mail_system().await;
+    let (dovecot, postfix, server, browser, downloads) = (
+        &system.dovecot,
+        &system.postfix,
+        &system.server,
+        &system.browser,
+        &system.downloads,
+    );
+    sign_in_as(browser, "plain", "alice", "alice-secret").await;
     browser.wait_text("#rows", "Survey data").await.unwrap();
     browser.click("#write").await.unwrap();
     browser
@@ -1137,15 +1193,8 @@ async fn compose_send_and_reply_through_real_smtp() {
 
     // Bob replies from his own session.
     browser.click("#sign-out").await.unwrap();
-    browser.wait_text("#login", "Sign in").await.unwrap();
-    browser
-        .wait_for(Duration::from_secs(20), |c| async move {
-            let options = c.find_all(Locator::Css("#upstream option")).await.ok()?;
-            (options.len() == 3).then_some(())
-        })
-        .await
-        .unwrap();
-    sign_in_as(&browser, "plain", "bob", "bob-secret").await;
+    sign_in_form(browser).await;
+    sign_in_as(browser, "plain", "bob", "bob-secret").await;
     browser.wait_text("#rows", "Plan für März").await.unwrap();
     browser.click("#rows .row").await.unwrap();
     browser
@@ -1161,15 +1210,7 @@ async fn compose_send_and_reply_through_real_smtp() {
         .await
         .unwrap();
     assert_eq!(to, "Alice Smith <alice@postern.test>");
-    let subject_field = browser
-        .client
-        .find(Locator::Css("#compose-subject"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let subject_field = field_value(browser, "#compose-subject").await;
     assert_eq!(subject_field, format!("Re: {subject}"));
     browser
         .type_into("#compose-text", "Klingt gut!")
@@ -1188,15 +1229,8 @@ async fn compose_send_and_reply_through_real_smtp() {
 
     // Alice sees the reply under her message.
     browser.click("#sign-out").await.unwrap();
-    browser.wait_text("#login", "Sign in").await.unwrap();
-    browser
-        .wait_for(Duration::from_secs(20), |c| async move {
-            let options = c.find_all(Locator::Css("#upstream option")).await.ok()?;
-            (options.len() == 3).then_some(())
-        })
-        .await
-        .unwrap();
-    sign_in_as(&browser, "plain", "alice", "alice-secret").await;
+    sign_in_form(browser).await;
+    sign_in_as(browser, "plain", "alice", "alice-secret").await;
     browser
         .wait_text("#rows", &format!("Re: {subject}"))
         .await
@@ -1224,4 +1258,122 @@ async fn compose_send_and_reply_through_real_smtp() {
         order[original + 1].contains("depth-1") && order[original + 1].contains("Re: "),
         "{order:?}"
     );
+}
+
+/// A refused recipient keeps the message in the form with the reason; drafts are
+/// saved as the user types (each save replacing the last), resumed from Drafts, and
+/// removed once the message is sent.
+#[tokio::test]
+async fn drafts_are_kept_resumed_and_cleared_and_refusals_lose_nothing() {
+    let system = mail_system().await;
+    let browser = &system.browser;
+    let drafts = system.dovecot.maildir("alice", "Drafts");
+    sign_in_as(browser, "plain", "alice", "alice-secret").await;
+    browser.wait_text("#rows", "Survey data").await.unwrap();
+    write(browser).await;
+    let from = browser
+        .client
+        .find(Locator::Css("#compose-from"))
+        .await
+        .unwrap();
+    from.clear().await.unwrap();
+    from.send_keys("alice@postern.test").await.unwrap();
+    browser
+        .type_into("#compose-to", "bob@postern.test, nobody@postern.test")
+        .await
+        .unwrap();
+    browser
+        .type_into("#compose-subject", "Draft one")
+        .await
+        .unwrap();
+    browser
+        .type_into("#compose-text", "Words worth keeping.")
+        .await
+        .unwrap();
+
+    browser.click("#compose-send").await.unwrap();
+    let said = browser
+        .wait_text("#compose-status", "Not sent")
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", system.postfix.log()));
+    assert!(said.contains("nobody@postern.test"), "{said}");
+    assert!(said.contains("There is no such mailbox"), "{said}");
+    assert_eq!(field_value(browser, "#compose-subject").await, "Draft one");
+
+    // Autosave: one draft in Drafts, flagged \Draft; a change replaces it.
+    let wait_drafts = |wanted: &'static str| {
+        let drafts = drafts.clone();
+        browser.wait_for(Duration::from_secs(20), move |_| {
+            let found = maildir_messages(&drafts);
+            let flags = maildir_flags(&drafts);
+            async move {
+                (found.len() == 1
+                    && String::from_utf8_lossy(&found[0]).contains(wanted)
+                    && flags[0].contains('D'))
+                .then_some(())
+            }
+        })
+    };
+    wait_drafts("Subject: Draft one").await.unwrap();
+    browser
+        .type_into("#compose-subject", " and two")
+        .await
+        .unwrap();
+    wait_drafts("Subject: Draft one and two").await.unwrap();
+
+    // Leave the form, come back through Drafts.
+    browser.click("#rows .row").await.unwrap();
+    browser.click("[data-folder=\"Drafts\"]").await.unwrap();
+    browser
+        .wait_text("#rows", "Draft one and two")
+        .await
+        .unwrap();
+    browser.click("#rows .row").await.unwrap();
+    browser.click("[data-compose=resume]").await.unwrap();
+    browser
+        .wait_for(Duration::from_secs(10), |c| async move {
+            let subject = c.find(Locator::Css("#compose-subject")).await.ok()?;
+            (subject.prop("value").await.ok()?? == "Draft one and two").then_some(())
+        })
+        .await
+        .unwrap();
+    assert!(
+        field_value(browser, "#compose-text")
+            .await
+            .contains("Words worth keeping.")
+    );
+
+    // Fixed and sent: the draft is gone, Bob has the message.
+    let to = browser
+        .client
+        .find(Locator::Css("#compose-to"))
+        .await
+        .unwrap();
+    to.clear().await.unwrap();
+    to.send_keys("bob@postern.test").await.unwrap();
+    browser.click("#compose-send").await.unwrap();
+    browser
+        .wait_text("#connection", "Message sent.")
+        .await
+        .unwrap();
+    browser
+        .wait_for(Duration::from_secs(20), |_| {
+            let left = maildir_messages(&drafts).len();
+            async move { (left == 0).then_some(()) }
+        })
+        .await
+        .unwrap();
+    let bob = system.dovecot.maildir("bob", "INBOX");
+    browser
+        .wait_for(Duration::from_secs(20), |_| {
+            let found = maildir_messages(&bob);
+            async move {
+                found
+                    .iter()
+                    .any(|m| String::from_utf8_lossy(m).contains("Subject: Draft one and two"))
+                    .then_some(())
+            }
+        })
+        .await
+        .unwrap();
 }

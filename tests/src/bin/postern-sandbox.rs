@@ -1,4 +1,5 @@
-//! `postern-sandbox`: a seeded Dovecot plus a `postern-server` configured for it, for the
+//! `postern-sandbox`: a seeded Dovecot, a Postfix for sending (users are
+//! `<user>@postern.test`), and a `postern-server` configured for both, for the
 //! demo (`scripts/demo.sh`) and for the in-browser tests (`scripts/test.sh`).
 //!
 //! Prints `POSTERN_URL=...` and `POSTERN_TUNNEL_URL=...` once both are up, then runs
@@ -9,6 +10,7 @@ use std::time::Duration;
 use clap::Parser;
 use postern_tests::corpus;
 use postern_tests::dovecot::{Dovecot, USERS};
+use postern_tests::postfix::{DOMAIN, Postfix};
 use postern_tests::server::{PosternServer, ServerConfig};
 
 /// A throwaway Dovecot with demo mail, and Postern in front of it.
@@ -35,7 +37,9 @@ async fn main() -> anyhow::Result<()> {
     )?;
     dovecot.seed("bob", "INBOX", &[corpus::reply_to_plain()])?;
 
-    let mut config = ServerConfig::working(&dovecot);
+    // Submission through a real Postfix, so the demo can send.
+    let postfix = Postfix::start(&dovecot)?;
+    let mut config = ServerConfig::mail_system(&dovecot, &postfix);
     config.listen = Some(args.listen);
     // Listed origins replace the default (the server's own origin), as in production.
     config.allowed_origins = args.allow_origins;
@@ -46,6 +50,7 @@ async fn main() -> anyhow::Result<()> {
     for (user, password) in USERS {
         println!("POSTERN_LOGIN={user}:{password}");
     }
+    println!("POSTERN_MAIL_DOMAIN={DOMAIN}");
     eprintln!(
         "Postern is at http://{}/ : pick \"Test Dovecot (plain)\" and sign in as {} / {}. Ctrl-C stops it.",
         server.address, USERS[0].0, USERS[0].1

@@ -86,9 +86,29 @@ pub(crate) fn open(
     Ok(())
 }
 
-/// The user's own address: the login name when it is one, else the address the
-/// Inbox's mail was most often sent to whose local part is the login name.
+/// Where the From of the last message sent from this account is remembered (the
+/// browser's localStorage: an address is no secret, and it should outlive the tab).
+fn from_key(mail: &Mail) -> String {
+    format!(
+        "postern.from.{}/{}",
+        mail.account.upstream, mail.account.user
+    )
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// The user's own address: the From they last sent with, else the login name when
+/// it is an address, else an address the loaded mail was sent to whose local part
+/// is the login name.
 fn own_address(mail: &Mail) -> Option<Address> {
+    if let Some(saved) = local_storage().and_then(|s| s.get_item(&from_key(mail)).ok()?)
+        && let Ok(mut list) = compose::parse_addresses(&saved)
+        && !list.is_empty()
+    {
+        return Some(list.remove(0));
+    }
     let user = &mail.account.user;
     if Mailbox::parse(user).is_ok() {
         return Some(Address {
@@ -723,6 +743,12 @@ async fn submit(mail: &Rc<Mail>, compose: &Rc<Compose>) -> Result<String, String
     sent.map_err(|e| explain(&e))?;
     let quit = smtp.session.quit();
     let _ = smtp.run(quit).await;
+    if let Some(storage) = local_storage() {
+        let _ = storage.set_item(
+            &from_key(mail),
+            &compose::format_addresses(std::slice::from_ref(&from)),
+        );
+    }
 
     // Sent: a copy for the user (the message went out whatever happens now).
     let mut notes = vec!["Message sent.".to_owned()];
