@@ -244,11 +244,8 @@ fn folders(mail: &PopMail) -> Result<(), JsValue> {
         if folder == current {
             button.set_attribute("aria-current", "true")?;
         }
-        let icon = if item_is_inbox(&folder) {
-            "📥"
-        } else {
-            "📁"
-        };
+        // Symbols every common font has (no emoji font is needed).
+        let icon = if item_is_inbox(&folder) { "✉" } else { "▸" };
         button.append_child(
             text_element("span", &[("class", "icon"), ("aria-hidden", "true")], icon)?.as_ref(),
         )?;
