@@ -1377,3 +1377,70 @@ async fn drafts_are_kept_resumed_and_cleared_and_refusals_lose_nothing() {
         .await
         .unwrap();
 }
+
+/// Rows picked by checkbox and Shift-click get one action together; picked rows
+/// dragged onto a folder move there.
+#[tokio::test]
+async fn many_messages_at_once_by_checkbox_and_by_dragging_onto_a_folder() {
+    let setup = signed_in(&[]).await;
+    let browser = &setup.browser;
+    let mut check = setup.other_client().await;
+
+    browser.click("[data-uid=\"1\"] input.pick").await.unwrap();
+    // Shift-click on row 2 picks the range from the last pick: rows 1 and 2.
+    browser
+        .client
+        .execute(
+            "document.querySelector('[data-uid=\"2\"] .subject').dispatchEvent(\
+             new MouseEvent('click', {bubbles: true, shiftKey: true}))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    browser
+        .wait_text("#selection-count", "2 selected")
+        .await
+        .unwrap();
+    assert!(
+        browser
+            .text("#reader")
+            .await
+            .unwrap_or_default()
+            .contains("Select a message"),
+        "picking rows opens none"
+    );
+    browser.click("[data-bulk=flag]").await.unwrap();
+    browser
+        .wait_text("#connection", "Done for 2 message(s).")
+        .await
+        .unwrap();
+    check.ask("EXAMINE INBOX").await.unwrap();
+    let flags = check.ask("UID FETCH 1:2 FLAGS").await.unwrap();
+    assert_eq!(flags.matches("\\Flagged").count(), 2, "{flags}");
+
+    // Drag two picked rows onto Archive (synthetic drag events: WebDriver cannot
+    // drive HTML drag and drop in Chromium).
+    browser.click("[data-uid=\"4\"] input.pick").await.unwrap();
+    browser.click("[data-uid=\"5\"] input.pick").await.unwrap();
+    browser
+        .wait_text("#selection-count", "2 selected")
+        .await
+        .unwrap();
+    browser
+        .client
+        .execute(
+            "const dt = new DataTransfer();\
+             const row = document.querySelector('[data-uid=\"4\"]');\
+             row.dispatchEvent(new DragEvent('dragstart', {bubbles: true, dataTransfer: dt}));\
+             const folder = document.querySelector('[data-folder=\"Archive\"]');\
+             folder.dispatchEvent(new DragEvent('dragover', {bubbles: true, cancelable: true, dataTransfer: dt}));\
+             folder.dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: dt}));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    wait_gone(browser, "[data-uid=\"4\"]").await;
+    wait_gone(browser, "[data-uid=\"5\"]").await;
+    let status = check.ask("STATUS Archive (MESSAGES)").await.unwrap();
+    assert!(status.contains("MESSAGES 2"), "{status}");
+}

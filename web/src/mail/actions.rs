@@ -19,6 +19,10 @@ use crate::dom::{by_id, document, element, text_element};
 pub(crate) enum Action {
     ToggleRead,
     ToggleFlag,
+    /// Set (`true`) or clear `\Seen`.
+    MarkRead(bool),
+    /// Set (`true`) or clear `\Flagged`.
+    MarkFlagged(bool),
     Archive,
     Delete,
     MoveTo(String),
@@ -103,23 +107,37 @@ pub(crate) fn special_folder(mail: &Mail, use_: SpecialUse) -> Option<String> {
         .map(|f| f.name.clone())
 }
 
-pub(crate) async fn apply(mail: &Rc<Mail>, uid: u32, action: Action) -> Result<(), String> {
-    let row = mail.rows.borrow().iter().find(|r| r.uid == uid).cloned();
-    let Some(row) = row else { return Ok(()) };
-    let uids = UidSet::single(uid);
+/// Runs `action` on the messages `uids` of the open folder, then refreshes the list.
+/// A toggle follows the first message's state.
+pub(crate) async fn apply(mail: &Rc<Mail>, uids: &[u32], action: Action) -> Result<(), String> {
+    let Some(&first) = uids.first() else {
+        return Ok(());
+    };
+    let row = mail.rows.borrow().iter().find(|r| r.uid == first).cloned();
+    let action = match (action, &row) {
+        (Action::ToggleRead, Some(row)) => Action::MarkRead(!row.is_seen()),
+        (Action::ToggleFlag, Some(row)) => Action::MarkFlagged(!row.has_flag("\\Flagged")),
+        (Action::ToggleRead | Action::ToggleFlag, None) => return Ok(()),
+        (action, _) => action,
+    };
+    let listed = uids.to_vec();
+    let set = UidSet::of(uids);
+    let uids = &set;
     let current = mail.current.borrow().clone().unwrap_or_default();
     match &action {
-        Action::ToggleRead | Action::ToggleFlag => {
-            let (flag, set) = match action {
-                Action::ToggleRead => ("\\Seen", !row.is_seen()),
-                _ => ("\\Flagged", !row.has_flag("\\Flagged")),
+        Action::ToggleRead | Action::ToggleFlag => unreachable!("resolved above"),
+        Action::MarkRead(on) | Action::MarkFlagged(on) => {
+            let flag = if matches!(action, Action::MarkRead(_)) {
+                "\\Seen"
+            } else {
+                "\\Flagged"
             };
-            let operation = if set {
+            let operation = if *on {
                 FlagOperation::Add
             } else {
                 FlagOperation::Remove
             };
-            mail.request(|s| s.store_flags(&uids, operation, &[flag], None))
+            mail.request(|s| s.store_flags(uids, operation, &[flag], None))
                 .await?;
         }
         Action::Archive => {
@@ -128,36 +146,35 @@ pub(crate) async fn apply(mail: &Rc<Mail>, uid: u32, action: Action) -> Result<(
             if archive == current {
                 return Ok(());
             }
-            mail.request(|s| s.move_to(&uids, &archive)).await?;
+            mail.request(|s| s.move_to(uids, &archive)).await?;
         }
         Action::MoveTo(folder) => {
-            mail.request(|s| s.move_to(&uids, folder)).await?;
+            mail.request(|s| s.move_to(uids, folder)).await?;
         }
         Action::CopyTo(folder) => {
-            mail.request(|s| s.copy(&uids, folder)).await?;
+            mail.request(|s| s.copy(uids, folder)).await?;
         }
         Action::Delete => {
             let trash = special_folder(mail, SpecialUse::Trash);
             match trash {
                 // In the Trash, delete for good.
                 Some(trash) if trash != current => {
-                    mail.request(|s| s.move_to(&uids, &trash)).await?;
+                    mail.request(|s| s.move_to(uids, &trash)).await?;
                 }
                 _ => {
-                    mail.request(|s| {
-                        s.store_flags(&uids, FlagOperation::Add, &["\\Deleted"], None)
-                    })
-                    .await?;
-                    mail.request(|s| s.expunge(&uids)).await?;
+                    mail.request(|s| s.store_flags(uids, FlagOperation::Add, &["\\Deleted"], None))
+                        .await?;
+                    mail.request(|s| s.expunge(uids)).await?;
                 }
             }
         }
     }
     list::refresh(mail).await?;
-    match action {
-        Action::Archive | Action::Delete | Action::MoveTo(_) => reader::clear(),
-        Action::ToggleRead | Action::ToggleFlag | Action::CopyTo(_) => {
-            reader::update_toolbar(mail, uid)
+    let reading = *mail.reading.borrow();
+    if let Some(uid) = reading.filter(|uid| listed.contains(uid)) {
+        match action {
+            Action::Archive | Action::Delete | Action::MoveTo(_) => reader::clear(),
+            _ => reader::update_toolbar(mail, uid),
         }
     }
     if let Action::CopyTo(folder) = &action {
@@ -169,7 +186,7 @@ pub(crate) async fn apply(mail: &Rc<Mail>, uid: u32, action: Action) -> Result<(
 fn run(mail: &Rc<Mail>, uid: u32, action: Action) {
     let mail = Rc::clone(mail);
     wasm_bindgen_futures::spawn_local(async move {
-        if let Err(error) = apply(&mail, uid, action).await {
+        if let Err(error) = apply(&mail, &[uid], action).await {
             show_connection(&format!("Cannot do that: {error}"));
         }
     });

@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, HtmlElement};
 
-use super::{Mail, folders, live, reader};
+use super::{Mail, folders, live, reader, selection};
 use crate::dom::{by_id, element, text_element};
 use crate::message_view::{human_size, sender, short_date};
 
@@ -22,6 +22,7 @@ pub(crate) async fn open_folder(mail: &Rc<Mail>, folder: &str) -> Result<(), Str
     };
     *mail.current.borrow_mut() = Some(folder.to_owned());
     *mail.search.borrow_mut() = None;
+    selection::clear(mail);
     if let Ok(box_) = by_id::<web_sys::HtmlInputElement>("search-box") {
         box_.set_value("");
     }
@@ -213,6 +214,7 @@ fn show_rows(
     };
     render(&rows, depths.as_deref()).map_err(|e| format!("{e:?}"))?;
     *mail.rows.borrow_mut() = rows;
+    selection::show(mail);
     Ok(())
 }
 
@@ -292,7 +294,20 @@ fn render(rows: &[MessageSummary], depths: Option<&[usize]>) -> Result<(), JsVal
                 ("role", "option"),
                 ("tabindex", "0"),
                 ("data-uid", &uid),
+                ("draggable", "true"),
             ],
+        )?;
+        item.append_child(
+            element(
+                "input",
+                &[
+                    ("type", "checkbox"),
+                    ("class", "pick"),
+                    ("tabindex", "-1"),
+                    ("aria-label", "Select this message"),
+                ],
+            )?
+            .as_ref(),
         )?;
         item.append_child(text_element("span", &[("class", "from")], &sender(row))?.as_ref())?;
         let subject = if row.subject.is_empty() {
@@ -347,6 +362,9 @@ pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
             let Some(uid) = row.get_attribute("data-uid").and_then(|u| u.parse().ok()) else {
                 return;
             };
+            if selection::on_row_click(&mail, &event, uid) {
+                return;
+            }
             let mail = Rc::clone(&mail);
             wasm_bindgen_futures::spawn_local(async move { reader::open(&mail, uid).await });
         }

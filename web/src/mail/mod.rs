@@ -5,6 +5,8 @@
 //! - `reader`: one message, shown safely (text, or sanitized HTML in a sandboxed
 //!   frame), with its attachments fetched only when clicked;
 //! - `actions`: read/unread, flag, archive, delete, by button or key;
+//! - `selection`: many messages at once (checkboxes, Ctrl/Shift-click, drag and
+//!   drop onto a folder);
 //! - `compose`: writing, replying and forwarding; drafts; sending over SMTP;
 //! - `live`: a second connection that IDLEs on the open folder and refreshes the
 //!   view when another client changes it.
@@ -18,6 +20,7 @@ mod folders;
 mod list;
 mod live;
 mod reader;
+mod selection;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -66,6 +69,10 @@ pub(crate) struct Mail {
     shown_html: RefCell<Option<crate::message_view::ShownHtml>>,
     /// The live-update connection of the open folder.
     watcher: RefCell<Option<live::Watcher>>,
+    /// The UIDs picked for a bulk action.
+    selected: RefCell<std::collections::BTreeSet<u32>>,
+    /// The last row picked, where a Shift-click range starts.
+    anchor: Cell<Option<u32>>,
     /// The message being written, if the compose form is open.
     compose: RefCell<Option<Rc<compose::Compose>>>,
 }
@@ -157,12 +164,15 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
         reading: RefCell::new(None),
         shown_html: RefCell::new(None),
         watcher: RefCell::new(None),
+        selected: RefCell::new(Default::default()),
+        anchor: Cell::new(None),
         compose: RefCell::new(None),
     });
     folders::attach(&mail)?;
     list::attach(&mail)?;
     reader::attach(&mail)?;
     actions::attach_keys(&mail)?;
+    selection::attach(&mail)?;
     folders::keep_counts_fresh(&mail)?;
     attach_sign_out(&mail)?;
     attach_write(&mail)?;
@@ -279,6 +289,7 @@ fn layout(account: &str, can_send: bool) -> Result<Element, JsValue> {
     threads.append_child(&document().create_text_node(" Conversations"))?;
     search.append_child(&threads)?;
     list.append_child(&search)?;
+    list.append_child(selection::bar(&[])?.as_ref())?;
     list.append_child(
         element(
             "ul",
