@@ -803,7 +803,10 @@ async fn older_messages_load_on_scroll() {
         .wait_for(Duration::from_secs(20), count(200))
         .await
         .unwrap();
-    for expected in [400, 460] {
+    // The first window at phone width (the list scrolls by itself there), the next
+    // at desktop width.
+    for (expected, width) in [(400, 400), (460, 1280)] {
+        browser.client.set_window_size(width, 800).await.unwrap();
         browser
             .client
             .execute(
