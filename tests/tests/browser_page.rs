@@ -1447,3 +1447,81 @@ async fn many_messages_at_once_by_checkbox_and_by_dragging_onto_a_folder() {
     let status = check.ask("STATUS Archive (MESSAGES)").await.unwrap();
     assert!(status.contains("MESSAGES 2"), "{status}");
 }
+
+/// A folder opened before shows its cached rows at once and asks the server only
+/// what changed: which messages left (one UID SEARCH), whose flags changed
+/// (CHANGEDSINCE), and the summaries of new ones.
+#[tokio::test]
+async fn a_folder_reopens_from_the_cache_and_syncs_only_changes() {
+    let older: Vec<Message> = (0..60).map(|n| corpus::bulk(n, 600)).collect();
+    let setup = setup(&older).await;
+    let browser = &setup.browser;
+    let rows = |wanted: usize| {
+        browser.wait_for(Duration::from_secs(20), move |c| async move {
+            let rows = c.find_all(Locator::Css("#rows .row")).await.ok()?;
+            (rows.len() == wanted).then_some(())
+        })
+    };
+
+    let before = setup.server.bytes_to_client();
+    sign_in(browser, "plain", "imap", "alice-secret").await;
+    rows(70).await.unwrap();
+    let first_visit = setup.server.bytes_to_client() - before;
+
+    // Another client changes the folder while this page is gone.
+    browser.click("#sign-out").await.unwrap();
+    browser.wait_text("#login", "Sign in").await.unwrap();
+    let mut other = setup.other_client().await;
+    other.ask("SELECT INBOX").await.unwrap();
+    other.ask("UID STORE 1 +FLAGS (\\Flagged)").await.unwrap();
+    other.ask("UID STORE 2 +FLAGS (\\Deleted)").await.unwrap();
+    other.ask("UID EXPUNGE 2").await.unwrap();
+    other
+        .imap_append(
+            "a1",
+            "INBOX",
+            b"From: Zoe <zoe@example.org>\r\nSubject: Arrived while away\r\n\r\nHello\r\n",
+        )
+        .await
+        .unwrap();
+    other.ask("LOGOUT").await.ok();
+
+    browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            let options = c.find_all(Locator::Css("#upstream option")).await.ok()?;
+            (options.len() == 6).then_some(())
+        })
+        .await
+        .unwrap();
+    let before = setup.server.bytes_to_client();
+    sign_in(browser, "plain", "imap", "alice-secret").await;
+    browser
+        .wait_text("#rows", "Arrived while away")
+        .await
+        .unwrap();
+    rows(70).await.unwrap();
+    let second_visit = setup.server.bytes_to_client() - before;
+    assert!(
+        browser
+            .client
+            .find(Locator::Css("[data-uid=\"2\"]"))
+            .await
+            .is_err(),
+        "the expunged message is gone"
+    );
+    let flagged = browser
+        .client
+        .find(Locator::Css("[data-uid=\"1\"]"))
+        .await
+        .unwrap()
+        .attr("class")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(flagged.contains("flagged"), "{flagged}");
+    println!("bytes to the page: first visit {first_visit}, second visit {second_visit}");
+    assert!(
+        second_visit * 2 < first_visit,
+        "the second visit fetched {second_visit} bytes, the first {first_visit}"
+    );
+}

@@ -7,6 +7,8 @@ use imap_next::imap_types::core::{AString, Vec1};
 use imap_next::imap_types::extensions::sort::{SortCriterion, SortKey};
 use imap_next::imap_types::search::SearchKey;
 
+use super::UidSet;
+
 /// Conditions a message must all meet.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchQuery {
@@ -22,6 +24,8 @@ pub struct SearchQuery {
     pub since: Option<NaiveDate>,
     /// Received before this day.
     pub before: Option<NaiveDate>,
+    /// Only these UIDs (e.g. the window a cached list covers).
+    pub uids: Option<UidSet>,
 }
 
 /// What a message list can be sorted by.
@@ -72,6 +76,12 @@ pub(crate) fn search_keys(query: &SearchQuery) -> Result<Vec1<SearchKey<'static>
     }
     if let Some(date) = &query.before {
         keys.push(SearchKey::Before(day(date)?));
+    }
+    if let Some(uids) = &query.uids {
+        keys.push(SearchKey::Uid(
+            uids.to_sequence_set()
+                .ok_or("this UID set (empty, or UID 0)")?,
+        ));
     }
     if keys.is_empty() {
         keys.push(SearchKey::All);

@@ -409,6 +409,7 @@ fn search_sort_thread_status_and_append() {
         let query = SearchQuery {
             from: Some("Carol Baker".into()),
             unseen: true,
+            uids: Some(UidSet::range(5, None)),
             ..SearchQuery::default()
         };
         ids.replace(vec![
@@ -435,7 +436,7 @@ fn search_sort_thread_status_and_append() {
     let sent = String::from_utf8(sent).unwrap();
     assert!(
         sent.starts_with(
-            "P1 UID SEARCH CHARSET UTF-8 FROM \"Carol Baker\" UNSEEN\r\n\
+            "P1 UID SEARCH CHARSET UTF-8 FROM \"Carol Baker\" UNSEEN UID 5:*\r\n\
              P2 UID SORT (REVERSE SIZE) UTF-8 ALL\r\n\
              P3 UID THREAD REFERENCES UTF-8 ALL\r\n\
              P4 STATUS Entw&APw-rfe (MESSAGES UNSEEN UIDNEXT UIDVALIDITY)\r\n\

@@ -1,6 +1,7 @@
 //! The message list of the open folder: the newest messages first, with sender,
 //! subject, date, size and unread / flagged / answered / attachment marks.
 
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use postern_shared::imap::{Outcome, SearchQuery, SortBy, ThreadNode, UidSet, threading};
@@ -12,16 +13,22 @@ use web_sys::{Element, Event, HtmlElement};
 use super::{Mail, folders, live, reader, selection};
 use crate::dom::{by_id, element, text_element};
 use crate::message_view::{human_size, sender, short_date};
+use crate::storage::mail_cache::FolderState;
 
 /// How many of the newest UIDs the list asks for at first.
 const WINDOW: u32 = 200;
 
 pub(crate) async fn open_folder(mail: &Rc<Mail>, folder: &str) -> Result<(), String> {
-    let Outcome::Selected(selected) = mail.request(|s| s.select(folder, false)).await? else {
-        return Err("the server answered SELECT with something else".into());
+    // What this browser cached of the folder shows at once; the server is asked
+    // what changed since.
+    let cache = mail.cache.borrow().clone();
+    let cached = match &cache {
+        Some(cache) => cache.folder(folder).await.unwrap_or(None),
+        None => None,
     };
     *mail.current.borrow_mut() = Some(folder.to_owned());
     *mail.search.borrow_mut() = None;
+    mail.synced.set(None);
     selection::clear(mail);
     if let Ok(box_) = by_id::<web_sys::HtmlInputElement>("search-box") {
         box_.set_value("");
@@ -34,22 +41,98 @@ pub(crate) async fn open_folder(mail: &Rc<Mail>, folder: &str) -> Result<(), Str
     if let Ok(heading) = by_id::<Element>("folder-title") {
         heading.set_text_content(Some(title));
     }
-    let last = selected
-        .uid_next
-        .unwrap_or(u32::MAX)
-        .saturating_sub(1)
-        .max(1);
-    let first = last.saturating_sub(WINDOW - 1).max(1);
-    mail.window_start.set(first);
-    if selected.exists == 0 {
-        show_rows(mail, Vec::new(), None)?;
-    } else {
-        load_rows(mail).await?;
+    let browsing = mail.sort.get().is_none();
+    if browsing && let Some((state, rows)) = &cached {
+        mail.window_start.set(state.window_start);
+        render_rows(mail, rows.clone(), None)?;
+    }
+    let Outcome::Selected(selected) = mail.request(|s| s.select(folder, false)).await? else {
+        return Err("the server answered SELECT with something else".into());
+    };
+    let current = selected.uid_validity.map(|v| (v, selected.highest_modseq));
+    match (cached, selected.uid_validity) {
+        (Some((state, rows)), Some(validity)) if browsing && state.uid_validity == validity => {
+            sync_cached(mail, state, rows, selected.highest_modseq).await?;
+            mail.synced.set(current);
+        }
+        (cached, _) => {
+            if cached.is_some()
+                && let Some(cache) = &cache
+            {
+                // Renumbered (UIDVALIDITY changed): nothing cached is valid.
+                let _ = cache.forget_folder(folder).await;
+            }
+            let last = selected
+                .uid_next
+                .unwrap_or(u32::MAX)
+                .saturating_sub(1)
+                .max(1);
+            let first = last.saturating_sub(WINDOW - 1).max(1);
+            mail.window_start.set(first);
+            mail.synced.set(current);
+            if selected.exists == 0 {
+                show_rows(mail, Vec::new(), None)?;
+            } else {
+                load_rows(mail).await?;
+            }
+        }
     }
     reader::clear();
     folders::show_folder_tools(mail);
     live::watch(mail, folder);
     Ok(())
+}
+
+/// Brings cached rows up to date: which of the window's messages still exist and
+/// which are new (one UID SEARCH), whose flags changed (CHANGEDSINCE the cached
+/// MODSEQ, when the server has CONDSTORE), and the summaries of new ones only.
+async fn sync_cached(
+    mail: &Rc<Mail>,
+    state: FolderState,
+    mut rows: Vec<MessageSummary>,
+    highest_modseq: Option<u64>,
+) -> Result<(), String> {
+    let window = UidSet::range(state.window_start, None);
+    let query = SearchQuery {
+        uids: Some(window.clone()),
+        ..SearchQuery::default()
+    };
+    let Outcome::Uids(existing) = mail.request(|s| s.search(&query)).await? else {
+        return Err("the server answered SEARCH with something else".into());
+    };
+    let existing: BTreeSet<u32> = existing.into_iter().collect();
+    rows.retain(|row| existing.contains(&row.uid));
+    let known: BTreeSet<u32> = rows.iter().map(|r| r.uid).collect();
+    let new: Vec<u32> = existing.difference(&known).copied().collect();
+
+    let condstore = mail.imap.lock().await.session.has_capability("CONDSTORE");
+    match (state.highest_modseq, highest_modseq) {
+        (Some(then), Some(now)) if then == now => {}
+        (Some(then), Some(_)) if condstore && !rows.is_empty() => {
+            if let Outcome::FlagsChanged { updates, .. } = mail
+                .request(|s| s.fetch_changed_since(&window, then))
+                .await?
+            {
+                for update in updates {
+                    if let Some(row) = rows.iter_mut().find(|r| Some(r.uid) == update.uid) {
+                        row.flags = update.flags;
+                    }
+                }
+            }
+        }
+        _ => {
+            // No way to ask only for changes: the rows come again.
+            return load_rows(mail).await;
+        }
+    }
+    if !new.is_empty()
+        && let Outcome::Summaries(fresh) = mail
+            .request(|s| s.fetch_summaries(&UidSet::of(&new)))
+            .await?
+    {
+        rows.extend(fresh);
+    }
+    show_rows(mail, rows, None)
 }
 
 /// Brings the open folder up to date after another client changed it.
@@ -195,8 +278,40 @@ pub(crate) async fn search(mail: &Rc<Mail>, text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Shows `rows` newest first, or in `order` (UIDs) when the server sorted them.
-fn show_rows(
+/// Shows `rows` newest first, or in `order` (UIDs) when the server sorted them, and
+/// keeps them in the cache when they are the folder's plain list.
+fn show_rows(mail: &Mail, rows: Vec<MessageSummary>, order: Option<&[u32]>) -> Result<(), String> {
+    render_rows(mail, rows, order)?;
+    let browsing = mail.search.borrow().is_none() && mail.sort.get().is_none();
+    if browsing {
+        save_to_cache(mail);
+    }
+    Ok(())
+}
+
+/// Writes the rows shown to the cache, in the background; a failure only costs the
+/// next visit its head start.
+fn save_to_cache(mail: &Mail) {
+    let (Some(cache), Some(folder), Some((uid_validity, highest_modseq))) = (
+        mail.cache.borrow().clone(),
+        mail.current.borrow().clone(),
+        mail.synced.get(),
+    ) else {
+        return;
+    };
+    let state = FolderState {
+        uid_validity,
+        highest_modseq,
+        window_start: mail.window_start.get(),
+    };
+    let rows = mail.rows.borrow().clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = cache.save_folder(&folder, state, &rows).await;
+    });
+}
+
+/// Draws `rows` (newest first, or in `order`) and makes them the list's rows.
+fn render_rows(
     mail: &Mail,
     mut rows: Vec<MessageSummary>,
     order: Option<&[u32]>,
@@ -261,7 +376,7 @@ fn conversations(rows: Vec<MessageSummary>) -> (Vec<MessageSummary>, Vec<usize>)
 pub(crate) fn set_conversations(mail: &Mail, on: bool) -> Result<(), String> {
     mail.conversations.set(on);
     let rows = mail.rows.borrow().clone();
-    show_rows(mail, rows, None)
+    render_rows(mail, rows, None)
 }
 
 /// Draws the rows; with `depths`, replies are indented under their conversation.

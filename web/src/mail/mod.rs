@@ -26,7 +26,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use futures_util::lock::Mutex;
-use postern_shared::imap::{MailboxInfo, Outcome, RequestError, RequestId, Session, SortBy};
+use postern_shared::imap::{
+    Extension, MailboxInfo, Outcome, RequestError, RequestId, Session, SortBy,
+};
 use postern_shared::summary::MessageSummary;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -73,6 +75,11 @@ pub(crate) struct Mail {
     selected: RefCell<std::collections::BTreeSet<u32>>,
     /// The last row picked, where a Shift-click range starts.
     anchor: Cell<Option<u32>>,
+    /// The IndexedDB cache of this account's folders; `None` when the browser
+    /// offers no storage (the view then works from the server alone).
+    cache: RefCell<Option<crate::storage::mail_cache::MailCache>>,
+    /// UIDVALIDITY and HIGHESTMODSEQ of the open folder when its rows were synced.
+    synced: Cell<Option<(u32, Option<u64>)>>,
     /// The message being written, if the compose form is open.
     compose: RefCell<Option<Rc<compose::Compose>>>,
 }
@@ -133,11 +140,21 @@ impl Mail {
             .login(&account.user, &account.password)
             .map_err(invalid)?;
         imap.run(login).await?;
+        enable_condstore(&mut imap).await;
         if let Some(folder) = folder {
             let select = imap.session.select(folder, read_only).map_err(invalid)?;
             imap.run(select).await?;
         }
         Ok(imap)
+    }
+}
+
+/// Turns on CONDSTORE (RFC 7162) when the server has it: SELECT then reports the
+/// folder's HIGHESTMODSEQ, which lets a cached folder ask only for what changed.
+async fn enable_condstore(imap: &mut ImapConnection) {
+    if let Some(id) = imap.session.enable(&[Extension::CondStore]) {
+        // Without it the cache syncs by fetching rows again: slower, never wrong.
+        let _ = imap.run(id).await;
     }
 }
 
@@ -166,6 +183,8 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
         watcher: RefCell::new(None),
         selected: RefCell::new(Default::default()),
         anchor: Cell::new(None),
+        cache: RefCell::new(None),
+        synced: Cell::new(None),
         compose: RefCell::new(None),
     });
     folders::attach(&mail)?;
@@ -177,6 +196,9 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
     attach_sign_out(&mail)?;
     attach_write(&mail)?;
     wasm_bindgen_futures::spawn_local(async move {
+        let key = format!("{}/{}", mail.account.upstream, mail.account.user);
+        *mail.cache.borrow_mut() = crate::storage::mail_cache::MailCache::open(&key).await.ok();
+        enable_condstore(&mut *mail.imap.lock().await).await;
         if let Err(error) = folders::load(&mail).await {
             show_connection(&format!("Cannot list folders: {error}"));
             return;

@@ -216,25 +216,42 @@ fn answer_bar(mail: &Mail) -> Result<Element, JsValue> {
     Ok(bar)
 }
 
-/// The decoded bytes of one part: the server decodes with BINARY where it can.
+/// The decoded bytes of one part: from the cache when this browser opened it before,
+/// else from the server (which decodes with BINARY where it can), then cached.
 async fn fetch_part(mail: &Mail, uid: u32, part: &BodyPart) -> Result<Vec<u8>, String> {
+    let cache = mail.cache.borrow().clone();
+    let folder = mail.current.borrow().clone().unwrap_or_default();
+    let validity = mail.synced.get().map(|(v, _)| v);
+    let section = section_text(part);
+    if let (Some(cache), Some(validity)) = (&cache, validity)
+        && let Ok(Some(bytes)) = cache.body(&folder, validity, uid, &section).await
+    {
+        return Ok(bytes);
+    }
     let binary = mail.imap.lock().await.session.has_capability("BINARY");
-    let section = part.section.clone();
+    let numbers = part.section.clone();
     let outcome = if binary {
-        mail.request(|s| s.fetch_binary(uid, &section, None))
+        mail.request(|s| s.fetch_binary(uid, &numbers, None))
             .await?
     } else {
-        mail.request(|s| s.fetch_section(uid, &section, None))
+        mail.request(|s| s.fetch_section(uid, &numbers, None))
             .await?
     };
     let Outcome::Section(Some(bytes)) = outcome else {
         return Err("the server returned no data for this part".into());
     };
-    Ok(if binary {
+    let bytes = if binary {
         bytes
     } else {
         text::decode_transfer(&bytes, &part.encoding)
-    })
+    };
+    if let (Some(cache), Some(validity)) = (cache, validity) {
+        // Quota or a disabled store only cost the next opening its head start.
+        let _ = cache
+            .save_body(&folder, validity, uid, &section, &bytes)
+            .await;
+    }
+    Ok(bytes)
 }
 
 fn attachments(parts: &[BodyPart]) -> Result<Element, JsValue> {

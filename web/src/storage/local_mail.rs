@@ -1,6 +1,6 @@
 //! The local mailbox of POP3 accounts, in IndexedDB.
 //!
-//! Three object stores in the `postern` database, every key prefixed by the account
+//! Three object stores of the `postern` database (see [`super::database`]), every key prefixed by the account
 //! (`upstream/user`) so accounts sharing a browser never see each other's mail:
 //! - `pop3_accounts`: the account's settings and folders (`AccountState`, as JSON);
 //! - `pop3_messages`: one `LocalMessage` per UIDL (as JSON): the list rows;
@@ -15,12 +15,9 @@ use wasm_bindgen::prelude::*;
 use web_sys::IdbKeyRange;
 
 use super::idb::{Database, StoreError};
-
-const DATABASE: &str = "postern";
-const VERSION: u32 = 1;
-const ACCOUNTS: &str = "pop3_accounts";
-const MESSAGES: &str = "pop3_messages";
-const BODIES: &str = "pop3_bodies";
+use super::{
+    POP3_ACCOUNTS as ACCOUNTS, POP3_BODIES as BODIES, POP3_MESSAGES as MESSAGES, from_json, to_json,
+};
 
 /// The local mailbox of one account.
 #[derive(Clone)]
@@ -31,15 +28,7 @@ pub struct LocalMail {
 
 impl LocalMail {
     pub async fn open(account: &str) -> Result<LocalMail, StoreError> {
-        let db = Database::open(DATABASE, VERSION, |db, old_version| {
-            if old_version < 1 {
-                for store in [ACCOUNTS, MESSAGES, BODIES] {
-                    db.create_object_store(store)?;
-                }
-            }
-            Ok(())
-        })
-        .await?;
+        let db = super::database().await?;
         Ok(LocalMail {
             db,
             account: account.to_owned(),
@@ -198,17 +187,4 @@ impl LocalMail {
             })
             .await
     }
-}
-
-fn to_json(value: &impl serde::Serialize) -> Result<JsValue, StoreError> {
-    serde_json::to_string(value)
-        .map(|s| JsValue::from_str(&s))
-        .map_err(|e| StoreError(e.to_string()))
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, StoreError> {
-    let text = value
-        .as_string()
-        .ok_or_else(|| StoreError("a stored record is not text".into()))?;
-    serde_json::from_str(&text).map_err(|e| StoreError(format!("a stored record: {e}")))
 }
