@@ -1525,3 +1525,49 @@ async fn a_folder_reopens_from_the_cache_and_syncs_only_changes() {
         "the second visit fetched {second_visit} bytes, the first {first_visit}"
     );
 }
+
+/// "Mark read on open" can be turned off (and stays off); "o" opens the first row.
+#[tokio::test]
+async fn opening_without_marking_read() {
+    let setup = signed_in(&[]).await;
+    let browser = &setup.browser;
+    let mut check = setup.other_client().await;
+    browser.click("#auto-read").await.unwrap();
+    let newest = browser
+        .client
+        .execute(
+            "return document.querySelector('#rows .row').dataset.uid",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let newest: String = serde_json::from_value(newest).unwrap();
+    browser
+        .client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("o")
+        .await
+        .unwrap();
+    browser
+        .wait_text("#reader .subject", "Survey data")
+        .await
+        .unwrap();
+    browser
+        .wait_text("#reader .actions", "Mark read")
+        .await
+        .unwrap();
+    check.ask("EXAMINE INBOX").await.unwrap();
+    let flags = check
+        .ask(&format!("UID FETCH {newest} FLAGS"))
+        .await
+        .unwrap();
+    assert!(!flags.contains("\\Seen"), "{flags}");
+    let kept = browser
+        .client
+        .execute("return localStorage.getItem('postern.auto-read')", vec![])
+        .await
+        .unwrap();
+    assert_eq!(kept, serde_json::json!("off"));
+}

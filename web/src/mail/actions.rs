@@ -269,6 +269,10 @@ pub(crate) fn attach_keys(mail: &Rc<Mail>) -> Result<(), JsValue> {
                 .map(|uid| run(&mail, uid, Action::Archive))
                 .is_some(),
             "#" | "Delete" => reading.map(|uid| run(&mail, uid, Action::Delete)).is_some(),
+            "o" => focused_or_first(&mail)
+                .map(|uid| open(&mail, uid))
+                .is_some(),
+            "c" => by_id::<HtmlElement>("write").map(|b| b.click()).is_ok(),
             "/" => by_id::<HtmlElement>("search-box")
                 .map(|b| b.focus())
                 .is_ok(),
@@ -288,9 +292,10 @@ pub(crate) fn attach_keys(mail: &Rc<Mail>) -> Result<(), JsValue> {
 }
 
 /// The keys, as the user sees them.
-const SHORTCUTS: [(&str, &str); 9] = [
+const SHORTCUTS: [(&str, &str); 10] = [
     ("j / k", "next / previous message"),
-    ("Enter", "open the selected message"),
+    ("Enter or o", "open the selected message"),
+    ("c", "write a message"),
     ("u", "mark read / unread"),
     ("s", "flag / unflag"),
     ("e", "archive"),
@@ -329,6 +334,16 @@ fn toggle_help() -> Result<(), JsValue> {
         .ok_or("the page has no body")?
         .append_child(&help)?;
     Ok(())
+}
+
+/// The row with keyboard focus, else the first row.
+fn focused_or_first(mail: &Mail) -> Option<u32> {
+    document()
+        .active_element()
+        .and_then(|e| e.closest("[data-uid]").ok().flatten())
+        .and_then(|row| row.get_attribute("data-uid"))
+        .and_then(|u| u.parse().ok())
+        .or_else(|| mail.rows.borrow().first().map(|r| r.uid))
 }
 
 fn open(mail: &Rc<Mail>, uid: u32) {

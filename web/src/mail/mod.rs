@@ -195,6 +195,7 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
     folders::keep_counts_fresh(&mail)?;
     attach_sign_out(&mail)?;
     attach_write(&mail)?;
+    attach_auto_read()?;
     wasm_bindgen_futures::spawn_local(async move {
         let key = format!("{}/{}", mail.account.upstream, mail.account.user);
         *mail.cache.borrow_mut() = crate::storage::mail_cache::MailCache::open(&key).await.ok();
@@ -310,6 +311,14 @@ fn layout(account: &str, can_send: bool) -> Result<Element, JsValue> {
     )?;
     threads.append_child(&document().create_text_node(" Conversations"))?;
     search.append_child(&threads)?;
+    let auto_read = element("label", &[("class", "conversations")])?;
+    let auto_read_box = element("input", &[("id", "auto-read"), ("type", "checkbox")])?;
+    if reader::auto_read() {
+        auto_read_box.set_attribute("checked", "")?;
+    }
+    auto_read.append_child(&auto_read_box)?;
+    auto_read.append_child(&document().create_text_node(" Mark read on open"))?;
+    search.append_child(&auto_read)?;
     list.append_child(&search)?;
     list.append_child(selection::bar(&[])?.as_ref())?;
     list.append_child(
@@ -361,6 +370,21 @@ fn attach_sign_out(mail: &Rc<Mail>) -> Result<(), JsValue> {
     });
     by_id::<HtmlElement>("sign-out")?.set_onclick(Some(on_click.as_ref().unchecked_ref()));
     on_click.forget();
+    Ok(())
+}
+
+/// The "Mark read on open" box: remembered in localStorage (a preference, no
+/// secret).
+fn attach_auto_read() -> Result<(), JsValue> {
+    let on_change = Closure::<dyn FnMut()>::new(move || {
+        let on = by_id::<web_sys::HtmlInputElement>("auto-read").is_ok_and(|b| b.checked());
+        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            let _ = storage.set_item(reader::AUTO_READ_KEY, if on { "on" } else { "off" });
+        }
+    });
+    by_id::<web_sys::HtmlInputElement>("auto-read")?
+        .set_onchange(Some(on_change.as_ref().unchecked_ref()));
+    on_change.forget();
     Ok(())
 }
 

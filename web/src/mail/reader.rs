@@ -48,6 +48,17 @@ pub(crate) async fn open(mail: &Rc<Mail>, uid: u32) {
     }
 }
 
+/// Where the choice to mark messages read when opened is kept (on by default).
+pub(crate) const AUTO_READ_KEY: &str = "postern.auto-read";
+
+/// Whether opening a message marks it read.
+pub(crate) fn auto_read() -> bool {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(AUTO_READ_KEY).ok().flatten())
+        .is_none_or(|v| v != "off")
+}
+
 /// Whether the user still wants `uid` (another click may have come meanwhile).
 fn still_reading(mail: &Mail, uid: u32) -> bool {
     *mail.reading.borrow() == Some(uid)
@@ -59,8 +70,9 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
     reader.set_text_content(None);
     let header = message_view::headers(row).map_err(js)?;
     reader.append_child(&header).map_err(js)?;
+    // Opening marks it read unless the user turned that off.
     let toolbar = actions::toolbar(
-        true,
+        row.is_seen() || auto_read(),
         row.has_flag("\\Flagged"),
         &actions::destinations(mail),
     )
@@ -128,7 +140,7 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
         reader.append_child(&list).map_err(js)?;
     }
 
-    if !row.is_seen() {
+    if !row.is_seen() && auto_read() {
         let uid = row.uid;
         mail.request(|s| {
             s.store_flags(&UidSet::single(uid), FlagOperation::Add, &["\\Seen"], None)
