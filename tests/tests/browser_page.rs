@@ -1571,3 +1571,69 @@ async fn opening_without_marking_read() {
         .unwrap();
     assert_eq!(kept, serde_json::json!("off"));
 }
+
+/// A big folder opens as a virtual list: as tall as the folder, with only the rows
+/// near the viewport in the page and fetched; a jump to the middle fetches that
+/// stretch alone.
+#[tokio::test]
+async fn a_big_folder_is_a_virtual_list() {
+    let big: Vec<Message> = (0..3000).map(|n| corpus::bulk(n, 300)).collect();
+    let setup = setup(&big).await;
+    let browser = &setup.browser;
+    sign_in(browser, "plain", "imap", "alice-secret").await;
+    browser
+        .wait_text("#rows", "Bulk message 2999")
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", setup.server.log()));
+    let in_page = || async {
+        browser
+            .client
+            .find_all(Locator::Css("#rows .row"))
+            .await
+            .unwrap()
+            .len()
+    };
+    assert!(
+        in_page().await < 100,
+        "{} rows in the page",
+        in_page().await
+    );
+    let height = browser
+        .client
+        .execute(
+            "return document.getElementById('rows').offsetHeight",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(height, serde_json::json!(3010 * 76));
+
+    // Position 1499 from the newest is bulk message 1500 (10 older messages first).
+    let before = setup.server.bytes_to_client();
+    browser
+        .client
+        .execute(
+            "const l = document.getElementById('list'); const r = document.getElementById('rows');\
+             l.scrollTop = r.offsetTop + 1499 * 76 - 40;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    browser
+        .wait_text("#rows", "Bulk message 1500")
+        .await
+        .unwrap();
+    let jump = setup.server.bytes_to_client() - before;
+    assert!(
+        in_page().await < 100,
+        "{} rows in the page",
+        in_page().await
+    );
+    // Every summary would be over 1 MB; the stretch around the viewport is a fraction.
+    assert!(jump < 200_000, "the jump moved {jump} bytes");
+    browser.click("[data-uid=\"1511\"]").await.unwrap();
+    browser
+        .wait_text("#reader .subject", "Bulk message 1500")
+        .await
+        .unwrap();
+}

@@ -89,6 +89,15 @@ async fn list_select_fetch_and_store() {
         ]
     );
     assert_eq!(rows[3].from[0].name, "Renée Müller");
+
+    // By position: messages 4 to 6 of the folder, whatever their UIDs.
+    let stretch = client.session.fetch_summaries_at(4..=6).unwrap();
+    let Outcome::Summaries(middle) = client.ok(stretch).await else {
+        panic!()
+    };
+    let middle: Vec<&str> = middle.iter().map(|r| r.subject.as_str()).collect();
+    assert_eq!(middle, subjects[3..6]);
+    assert!(client.session.fetch_summaries_at(0..=3).is_err());
     assert_eq!(rows[5].from[0].name, "José García");
     assert!(rows[0].is_seen() && !rows[1].is_seen());
     assert!(rows[2].has_flag("\\Flagged"));

@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, HtmlElement};
 
-use super::{Mail, folders, live, reader, selection};
+use super::{Mail, folders, live, reader, selection, virtual_list};
 use crate::dom::{by_id, element, text_element};
 use crate::message_view::{human_size, sender, short_date};
 use crate::storage::mail_cache::FolderState;
@@ -50,6 +50,16 @@ pub(crate) async fn open_folder(mail: &Rc<Mail>, folder: &str) -> Result<(), Str
         return Err("the server answered SELECT with something else".into());
     };
     let current = selected.uid_validity.map(|v| (v, selected.highest_modseq));
+    mail.folder_size.set(selected.exists);
+    virtual_list::stop(mail);
+    if browsing && selected.exists > virtual_list::THRESHOLD {
+        mail.synced.set(current);
+        virtual_list::open(mail, selected.exists)?;
+        reader::clear();
+        folders::show_folder_tools(mail);
+        live::watch(mail, folder);
+        return Ok(());
+    }
     match (cached, selected.uid_validity) {
         (Some((state, rows)), Some(validity)) if browsing && state.uid_validity == validity => {
             sync_cached(mail, state, rows, selected.highest_modseq).await?;
@@ -142,7 +152,20 @@ pub(crate) async fn refresh(mail: &Rc<Mail>) -> Result<(), String> {
     };
     // NOOP lets the main connection see the changes (new EXISTS, expunges) too.
     mail.request(|s| Ok(s.noop())).await?;
-    load_rows(mail).await?;
+    let size = mail
+        .imap
+        .lock()
+        .await
+        .session
+        .selected()
+        .map(|s| s.exists)
+        .unwrap_or(0);
+    mail.folder_size.set(size);
+    if virtual_list::active(mail) {
+        virtual_list::reset(mail, size);
+    } else {
+        load_rows(mail).await?;
+    }
     if let Outcome::Status(status) = mail.request(|s| s.status(&folder)).await? {
         folders::set_unread(&folder, status.unseen.unwrap_or(0));
     }
@@ -158,6 +181,10 @@ async fn load_rows(mail: &Rc<Mail>) -> Result<(), String> {
     let search = mail.search.borrow().clone();
     if let Some(text) = search {
         return load_search(mail, &text).await;
+    }
+    let size = mail.folder_size.get();
+    if size > virtual_list::THRESHOLD && !mail.conversations.get() {
+        return virtual_list::open(mail, size);
     }
     let first = mail.window_start.get();
     match mail
@@ -327,6 +354,7 @@ fn render_rows(
     } else {
         None
     };
+    virtual_list::stop(mail);
     render(&rows, depths.as_deref()).map_err(|e| format!("{e:?}"))?;
     *mail.rows.borrow_mut() = rows;
     selection::show(mail);
@@ -373,8 +401,15 @@ fn conversations(rows: Vec<MessageSummary>) -> (Vec<MessageSummary>, Vec<usize>)
 }
 
 /// Shows the rows as conversations or one by one.
-pub(crate) fn set_conversations(mail: &Mail, on: bool) -> Result<(), String> {
+/// In a big folder, conversations group the rows loaded so far; turning them off
+/// goes back to the virtual list.
+pub(crate) fn set_conversations(mail: &Rc<Mail>, on: bool) -> Result<(), String> {
     mail.conversations.set(on);
+    let browsing = mail.search.borrow().is_none() && mail.sort.get().is_none();
+    let size = mail.folder_size.get();
+    if !on && browsing && size > virtual_list::THRESHOLD {
+        return virtual_list::open(mail, size);
+    }
     let rows = mail.rows.borrow().clone();
     render_rows(mail, rows, None)
 }
@@ -382,6 +417,7 @@ pub(crate) fn set_conversations(mail: &Mail, on: bool) -> Result<(), String> {
 /// Draws the rows; with `depths`, replies are indented under their conversation.
 fn render(rows: &[MessageSummary], depths: Option<&[usize]>) -> Result<(), JsValue> {
     let list: Element = by_id("rows")?;
+    virtual_list::leave(&list)?;
     list.set_text_content(None);
     if rows.is_empty() {
         list.append_child(
@@ -390,68 +426,73 @@ fn render(rows: &[MessageSummary], depths: Option<&[usize]>) -> Result<(), JsVal
         return Ok(());
     }
     for (index, row) in rows.iter().enumerate() {
-        let mut class = String::from("row");
-        if let Some(depth) = depths.map(|d| d[index]).filter(|&d| d > 0) {
-            // Classes, not inline styles: the page's CSP allows no style attributes.
-            class.push_str(&format!(" reply depth-{}", depth.min(4)));
-        }
-        if !row.is_seen() {
-            class.push_str(" unread");
-        }
-        if row.has_flag("\\Flagged") {
-            class.push_str(" flagged");
-        }
-        let uid = row.uid.to_string();
-        let item = element(
-            "li",
-            &[
-                ("class", &class),
-                ("role", "option"),
-                ("tabindex", "0"),
-                ("data-uid", &uid),
-                ("draggable", "true"),
-            ],
-        )?;
-        item.append_child(
-            element(
-                "input",
-                &[
-                    ("type", "checkbox"),
-                    ("class", "pick"),
-                    ("tabindex", "-1"),
-                    ("aria-label", "Select this message"),
-                ],
-            )?
-            .as_ref(),
-        )?;
-        item.append_child(text_element("span", &[("class", "from")], &sender(row))?.as_ref())?;
-        let subject = if row.subject.is_empty() {
-            "(no subject)"
-        } else {
-            row.subject.as_str()
-        };
-        item.append_child(text_element("span", &[("class", "subject")], subject)?.as_ref())?;
-        item.append_child(text_element("span", &[("class", "date")], &short_date(row))?.as_ref())?;
-        item.append_child(
-            text_element("span", &[("class", "size")], &human_size(row.size))?.as_ref(),
-        )?;
-        let marks = element("span", &[("class", "marks")])?;
-        if row.has_flag("\\Answered") {
-            marks.append_child(text_element("span", &[("title", "Answered")], "↩")?.as_ref())?;
-        }
-        if row.has_flag("\\Flagged") {
-            marks.append_child(text_element("span", &[("title", "Flagged")], "⚑")?.as_ref())?;
-        }
-        if row.has_attachments {
-            // Drawn by the style sheet: no emoji font needed.
-            marks.append_child(
-                element("span", &[("class", "clip"), ("title", "Has attachments")])?.as_ref(),
-            )?;
-        }
-        item.append_child(&marks)?;
-        list.append_child(&item)?;
+        let depth = depths.map(|d| d[index]).unwrap_or(0);
+        list.append_child(row_item(row, depth)?.as_ref())?;
     }
     Ok(())
+}
+
+/// One row: checkbox, sender, subject, date, size and marks; `depth` > 0 indents a
+/// reply under its conversation.
+pub(crate) fn row_item(row: &MessageSummary, depth: usize) -> Result<Element, JsValue> {
+    let mut class = String::from("row");
+    if depth > 0 {
+        // Classes, not inline styles: the page's CSP allows no style attributes.
+        class.push_str(&format!(" reply depth-{}", depth.min(4)));
+    }
+    if !row.is_seen() {
+        class.push_str(" unread");
+    }
+    if row.has_flag("\\Flagged") {
+        class.push_str(" flagged");
+    }
+    let uid = row.uid.to_string();
+    let item = element(
+        "li",
+        &[
+            ("class", &class),
+            ("role", "option"),
+            ("tabindex", "0"),
+            ("data-uid", &uid),
+            ("draggable", "true"),
+        ],
+    )?;
+    item.append_child(
+        element(
+            "input",
+            &[
+                ("type", "checkbox"),
+                ("class", "pick"),
+                ("tabindex", "-1"),
+                ("aria-label", "Select this message"),
+            ],
+        )?
+        .as_ref(),
+    )?;
+    item.append_child(text_element("span", &[("class", "from")], &sender(row))?.as_ref())?;
+    let subject = if row.subject.is_empty() {
+        "(no subject)"
+    } else {
+        row.subject.as_str()
+    };
+    item.append_child(text_element("span", &[("class", "subject")], subject)?.as_ref())?;
+    item.append_child(text_element("span", &[("class", "date")], &short_date(row))?.as_ref())?;
+    item.append_child(text_element("span", &[("class", "size")], &human_size(row.size))?.as_ref())?;
+    let marks = element("span", &[("class", "marks")])?;
+    if row.has_flag("\\Answered") {
+        marks.append_child(text_element("span", &[("title", "Answered")], "↩")?.as_ref())?;
+    }
+    if row.has_flag("\\Flagged") {
+        marks.append_child(text_element("span", &[("title", "Flagged")], "⚑")?.as_ref())?;
+    }
+    if row.has_attachments {
+        // Drawn by the style sheet: no emoji font needed.
+        marks.append_child(
+            element("span", &[("class", "clip"), ("title", "Has attachments")])?.as_ref(),
+        )?;
+    }
+    item.append_child(&marks)?;
+    Ok(item)
 }
 
 /// Marks the row of `uid` as read.
@@ -501,6 +542,10 @@ pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
     let for_scroll = Rc::clone(mail);
     let mail = Rc::clone(mail);
     let on_scroll = Closure::<dyn FnMut()>::new(move || {
+        if virtual_list::active(&for_scroll) {
+            virtual_list::draw(&for_scroll);
+            return;
+        }
         let Ok(pane) = by_id::<HtmlElement>("list") else {
             return;
         };

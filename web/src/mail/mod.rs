@@ -5,6 +5,8 @@
 //! - `reader`: one message, shown safely (text, or sanitized HTML in a sandboxed
 //!   frame), with its attachments fetched only when clicked;
 //! - `actions`: read/unread, flag, archive, delete, by button or key;
+//! - `virtual_list`: big folders as a list as tall as the folder, fetching only
+//!   the rows near the viewport;
 //! - `selection`: many messages at once (checkboxes, Ctrl/Shift-click, drag and
 //!   drop onto a folder);
 //! - `compose`: writing, replying and forwarding; drafts; sending over SMTP;
@@ -21,6 +23,7 @@ mod list;
 mod live;
 mod reader;
 mod selection;
+mod virtual_list;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -71,6 +74,10 @@ pub(crate) struct Mail {
     shown_html: RefCell<Option<crate::message_view::ShownHtml>>,
     /// The live-update connection of the open folder.
     watcher: RefCell<Option<live::Watcher>>,
+    /// Messages in the open folder, as SELECT and later changes said.
+    folder_size: Cell<u32>,
+    /// The open folder as a virtual list, when it is big.
+    virtual_list: RefCell<Option<virtual_list::VirtualList>>,
     /// The UIDs picked for a bulk action.
     selected: RefCell<std::collections::BTreeSet<u32>>,
     /// The last row picked, where a Shift-click range starts.
@@ -181,6 +188,8 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
         reading: RefCell::new(None),
         shown_html: RefCell::new(None),
         watcher: RefCell::new(None),
+        folder_size: Cell::new(0),
+        virtual_list: RefCell::new(None),
         selected: RefCell::new(Default::default()),
         anchor: Cell::new(None),
         cache: RefCell::new(None),

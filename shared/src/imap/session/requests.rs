@@ -276,21 +276,32 @@ impl Session {
 
     /// Summaries (flags, envelope, dates, size, structure, References) of `uids`.
     pub fn fetch_summaries(&mut self, uids: &UidSet) -> Result<RequestId, RequestError> {
-        let references = AString::try_from("References").expect("an atom");
-        let items = vec![
-            MessageDataItemName::Uid,
-            MessageDataItemName::Flags,
-            MessageDataItemName::Envelope,
-            MessageDataItemName::InternalDate,
-            MessageDataItemName::Rfc822Size,
-            MessageDataItemName::BodyStructure,
-            MessageDataItemName::BodyExt {
-                section: Some(Section::HeaderFields(None, Vec1::from(references))),
-                partial: None,
-                peek: true,
-            },
-        ];
-        self.fetch(uids, items, Vec::new(), Work::Summaries(Vec::new()))
+        self.fetch(
+            uids,
+            summary_items(),
+            Vec::new(),
+            Work::Summaries(Vec::new()),
+        )
+    }
+
+    /// Summaries of the messages at sequence numbers `positions` (`1` is the oldest
+    /// message of the selected folder): how a list shows any stretch of a big folder
+    /// without knowing its UIDs first.
+    pub fn fetch_summaries_at(
+        &mut self,
+        positions: std::ops::RangeInclusive<u32>,
+    ) -> Result<RequestId, RequestError> {
+        let (first, last) = positions.into_inner();
+        if first == 0 || last < first {
+            return Err(RequestError::InvalidArgument("this range of positions"));
+        }
+        self.fetch_with(
+            false,
+            &UidSet::range(first, Some(last)),
+            summary_items(),
+            Vec::new(),
+            Work::Summaries(Vec::new()),
+        )
     }
 
     /// The MIME structure of one message, to decide what to fetch to show it
@@ -383,10 +394,22 @@ impl Session {
         modifiers: Vec<FetchModifier>,
         work: Work,
     ) -> Result<RequestId, RequestError> {
+        self.fetch_with(true, uids, items, modifiers, work)
+    }
+
+    /// UID FETCH (`by_uid`) or FETCH by sequence numbers (`numbers` holds those).
+    fn fetch_with(
+        &mut self,
+        by_uid: bool,
+        numbers: &UidSet,
+        items: Vec<MessageDataItemName<'static>>,
+        modifiers: Vec<FetchModifier>,
+        work: Work,
+    ) -> Result<RequestId, RequestError> {
         let body = CommandBody::Fetch {
-            sequence_set: sequence_set(uids)?,
+            sequence_set: sequence_set(numbers)?,
             macro_or_item_names: MacroOrMessageDataItemNames::MessageDataItemNames(items),
-            uid: true,
+            uid: by_uid,
             modifiers,
         };
         Ok(self.enqueue(body, work))
@@ -660,4 +683,22 @@ fn flags_of(flags: &[&str]) -> Result<Vec<Flag<'static>>, RequestError> {
         .map(|f| Flag::try_from(*f).map(IntoStatic::into_static))
         .collect::<Result<_, _>>()
         .map_err(|_| RequestError::InvalidArgument("this flag"))
+}
+
+/// What a list row needs: flags, envelope, dates, size, structure, References.
+fn summary_items() -> Vec<MessageDataItemName<'static>> {
+    let references = AString::try_from("References").expect("an atom");
+    vec![
+        MessageDataItemName::Uid,
+        MessageDataItemName::Flags,
+        MessageDataItemName::Envelope,
+        MessageDataItemName::InternalDate,
+        MessageDataItemName::Rfc822Size,
+        MessageDataItemName::BodyStructure,
+        MessageDataItemName::BodyExt {
+            section: Some(Section::HeaderFields(None, Vec1::from(references))),
+            partial: None,
+            peek: true,
+        },
+    ]
 }
