@@ -41,6 +41,7 @@ pub(crate) async fn open_folder(mail: &Rc<Mail>, folder: &str) -> Result<(), Str
     if let Ok(heading) = by_id::<Element>("folder-title") {
         heading.set_text_content(Some(title));
     }
+    folders::show_folder_tools(mail);
     let browsing = mail.sort.get().is_none();
     if browsing && let Some((state, rows)) = &cached {
         mail.window_start.set(state.window_start);
@@ -56,7 +57,6 @@ pub(crate) async fn open_folder(mail: &Rc<Mail>, folder: &str) -> Result<(), Str
         mail.synced.set(current);
         virtual_list::open(mail, selected.exists)?;
         reader::clear();
-        folders::show_folder_tools(mail);
         live::watch(mail, folder);
         return Ok(());
     }
@@ -88,7 +88,6 @@ pub(crate) async fn open_folder(mail: &Rc<Mail>, folder: &str) -> Result<(), Str
         }
     }
     reader::clear();
-    folders::show_folder_tools(mail);
     live::watch(mail, folder);
     Ok(())
 }

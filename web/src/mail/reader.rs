@@ -228,6 +228,45 @@ fn answer_bar(mail: &Mail) -> Result<Element, JsValue> {
     Ok(bar)
 }
 
+/// How much of a big attachment one FETCH asks for, so a progress bar can follow.
+const PIECE: u32 = 1 << 20;
+
+/// An attachment, fetched in pieces of [`PIECE`] bytes when it is big, with `bar`
+/// showing how far it got. The pieces are of the part as sent (BODY[n]<offset>,
+/// which every server offers in ranges), decoded once whole.
+async fn fetch_part_in_pieces(
+    mail: &Mail,
+    uid: u32,
+    part: &BodyPart,
+    bar: Option<&web_sys::HtmlProgressElement>,
+) -> Result<Vec<u8>, String> {
+    if part.size <= PIECE {
+        return fetch_part(mail, uid, part).await;
+    }
+    let numbers = part.section.clone();
+    let mut whole = Vec::with_capacity(part.size as usize);
+    let mut offset = 0u32;
+    loop {
+        let range = Some((offset, PIECE));
+        let Outcome::Section(piece) = mail
+            .request(|s| s.fetch_section(uid, &numbers, range))
+            .await?
+        else {
+            return Err("the server returned no data for this part".into());
+        };
+        let piece = piece.unwrap_or_default();
+        whole.extend_from_slice(&piece);
+        offset += PIECE;
+        if let Some(bar) = bar {
+            bar.set_value(whole.len() as f64);
+        }
+        if (piece.len() as u32) < PIECE {
+            break;
+        }
+    }
+    Ok(text::decode_transfer(&whole, &part.encoding))
+}
+
 /// The decoded bytes of one part: from the cache when this browser opened it before,
 /// else from the server (which decodes with BINARY where it can), then cached.
 async fn fetch_part(mail: &Mail, uid: u32, part: &BodyPart) -> Result<Vec<u8>, String> {
@@ -287,6 +326,7 @@ fn attachments(parts: &[BodyPart]) -> Result<Element, JsValue> {
                 ("data-filename", &name),
                 ("data-type", &part.mime_type),
                 ("data-encoding", &part.encoding),
+                ("data-size", &part.size.to_string()),
             ],
         )?;
         button.set_text_content(Some(&format!(
@@ -363,19 +403,36 @@ pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
             mime_type: attribute("data-type"),
             charset: None,
             encoding: attribute("data-encoding"),
-            size: 0,
+            size: attribute("data-size").parse().unwrap_or(0),
             filename: Some(attribute("data-filename")),
             content_id: None,
             disposition: None,
             children: Vec::new(),
         };
         let mail = Rc::clone(&mail);
+        let bar = element(
+            "progress",
+            &[
+                ("class", "download-progress"),
+                ("aria-label", "Download progress"),
+            ],
+        )
+        .ok()
+        .and_then(|b| b.dyn_into::<web_sys::HtmlProgressElement>().ok());
+        if let Some(bar) = &bar {
+            bar.set_max(f64::from(part.size.max(1)));
+            let _ = button.after_with_node_1(bar);
+        }
         wasm_bindgen_futures::spawn_local(async move {
             show_connection(&format!(
                 "Downloading {}…",
                 part.filename.as_deref().unwrap_or("attachment")
             ));
-            match fetch_part(&mail, uid, &part).await {
+            let result = fetch_part_in_pieces(&mail, uid, &part, bar.as_ref()).await;
+            if let Some(bar) = bar {
+                bar.remove();
+            }
+            match result {
                 Ok(bytes) => match message_view::save(
                     &bytes,
                     &part.mime_type,
