@@ -79,12 +79,22 @@ impl Dovecot {
     /// Like [`Dovecot::start`], but not announcing `hidden` capabilities after login
     /// (e.g. `MOVE`, `IDLE`), to exercise a client's fallbacks against a real server.
     pub fn start_without(hidden: &[&str]) -> anyhow::Result<Dovecot> {
+        Dovecot::start_configured(hidden, "")
+    }
+
+    /// Like [`Dovecot::start`], with `settings` added to the configuration (e.g.
+    /// `pop3_lock_session = yes`).
+    pub fn start_with(settings: &str) -> anyhow::Result<Dovecot> {
+        Dovecot::start_configured(&[], settings)
+    }
+
+    fn start_configured(hidden: &[&str], settings: &str) -> anyhow::Result<Dovecot> {
         // Ports are picked free but bound later by Dovecot; a parallel test may take
         // one in between. That race is retried with new ports, nothing else is.
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match Dovecot::start_once(hidden) {
+            match Dovecot::start_once(hidden, settings) {
                 Err(e) if attempt < 5 && e.to_string().contains("Address already in use") => {
                     continue;
                 }
@@ -93,7 +103,7 @@ impl Dovecot {
         }
     }
 
-    fn start_once(hidden: &[&str]) -> anyhow::Result<Dovecot> {
+    fn start_once(hidden: &[&str], settings: &str) -> anyhow::Result<Dovecot> {
         let dir = tempfile::Builder::new()
             .prefix("postern-dovecot-")
             .tempdir_in("/tmp")?;
@@ -134,6 +144,7 @@ impl Dovecot {
                 announced.join(" ")
             ));
         }
+        config.push_str(settings);
         let config_file = dir.path().join("dovecot.conf");
         std::fs::write(&config_file, config)?;
         if let Some(owner) = mail_owner {

@@ -1524,6 +1524,21 @@ async fn a_folder_reopens_from_the_cache_and_syncs_only_changes() {
         second_visit * 2 < first_visit,
         "the second visit fetched {second_visit} bytes, the first {first_visit}"
     );
+
+    // A cache the user cleared costs only speed: the folder loads from the server.
+    browser
+        .client
+        .execute("indexedDB.deleteDatabase('postern')", vec![])
+        .await
+        .unwrap();
+    browser.click("[data-folder=\"Archive\"]").await.unwrap();
+    browser.wait_text("#folder-title", "Archive").await.unwrap();
+    browser.click("[data-folder=\"INBOX\"]").await.unwrap();
+    browser
+        .wait_text("#rows", "Arrived while away")
+        .await
+        .unwrap();
+    rows(70).await.unwrap();
 }
 
 /// "Mark read on open" can be turned off (and stays off); "o" opens the first row.

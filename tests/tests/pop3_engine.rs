@@ -181,3 +181,29 @@ async fn authentication_and_refusals() {
     let error = client.run(retr).await.unwrap_err();
     assert!(error.to_string().contains("exceeds"), "{error}");
 }
+
+/// A mailbox another session holds is refused with [IN-USE], in words the user can
+/// act on.
+#[tokio::test]
+async fn a_mailbox_in_use_is_reported_in_words() {
+    let dovecot = Dovecot::start_with("pop3_lock_session = yes\n").unwrap();
+    dovecot.seed("alice", "INBOX", &mailbox()).unwrap();
+    let server = PosternServer::start(&ServerConfig::for_dovecot(&dovecot)).unwrap();
+    let _holder = signed_in(&server, upstream::PLAIN, false).await;
+
+    let mut second = Pop3Client::connect(&server.tunnel_url(), upstream::PLAIN, 1 << 20)
+        .await
+        .unwrap();
+    let capa = second.session.capa();
+    second.ok(capa).await;
+    let login = second.session.login("alice", "alice-secret").unwrap();
+    let refusal = second.run(login).await.unwrap().unwrap_err();
+    assert_eq!(refusal.code, Some(ResponseCode::InUse), "{refusal:?}");
+    assert!(
+        refusal
+            .describe()
+            .contains("Another program is reading this mailbox"),
+        "{}",
+        refusal.describe()
+    );
+}
