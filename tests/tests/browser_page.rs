@@ -110,6 +110,24 @@ async fn wait_gone(browser: &Browser, css: &'static str) {
         .unwrap_or_else(|e| panic!("{css} is still there: {e}"));
 }
 
+/// The rows in the order shown, each described by the JavaScript expression
+/// `describe` over a row `r`, once the conversation view has indented a reply.
+async fn threaded_rows(browser: &Browser, describe: &str) -> Vec<String> {
+    let script =
+        format!("return Array.from(document.querySelectorAll('#rows .row')).map(r => {describe})");
+    browser
+        .wait_for(Duration::from_secs(20), |c| {
+            let script = script.clone();
+            async move {
+                let order = c.execute(&script, vec![]).await.ok()?;
+                let order: Vec<String> = serde_json::from_value(order).ok()?;
+                order.iter().any(|r| r.contains("reply")).then_some(order)
+            }
+        })
+        .await
+        .unwrap()
+}
+
 /// The reader's message frame, once it is there.
 async fn message_frame(browser: &Browser) -> fantoccini::elements::Element {
     browser
@@ -210,20 +228,7 @@ async fn sign_in_read_and_download() {
 
     // Conversations: the planning thread groups under its first message.
     browser.click("#conversations").await.unwrap();
-    let order = browser
-        .wait_for(Duration::from_secs(20), |c| async move {
-            let order = c
-                .execute(
-                    "return Array.from(document.querySelectorAll('#rows .row')).map(r => r.dataset.uid + ':' + r.className)",
-                    vec![],
-                )
-                .await
-                .ok()?;
-            let order: Vec<String> = serde_json::from_value(order).ok()?;
-            order.iter().any(|r| r.contains("reply")).then_some(order)
-        })
-        .await
-        .unwrap();
+    let order = threaded_rows(browser, "r.dataset.uid + ':' + r.className").await;
     let tail: Vec<&str> = order[order.len() - 3..]
         .iter()
         .map(String::as_str)
@@ -1239,20 +1244,11 @@ async fn compose_send_and_reply_through_real_smtp() {
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", postfix.log()));
     browser.click("#conversations").await.unwrap();
-    let order = browser
-        .wait_for(Duration::from_secs(20), |c| async move {
-            let order = c
-                .execute(
-                    "return Array.from(document.querySelectorAll('#rows .row')).map(r => r.className + '|' + r.querySelector('.subject').textContent)",
-                    vec![],
-                )
-                .await
-                .ok()?;
-            let order: Vec<String> = serde_json::from_value(order).ok()?;
-            order.iter().any(|r| r.contains("reply")).then_some(order)
-        })
-        .await
-        .unwrap();
+    let order = threaded_rows(
+        browser,
+        "r.className + '|' + r.querySelector('.subject').textContent",
+    )
+    .await;
     let original = order
         .iter()
         .position(|r| r.ends_with(&format!("|{subject}")))

@@ -11,7 +11,8 @@
 //! - `login`: the login form: upstream choice (from `/api/upstreams`), protocol, user;
 //! - `mail`: after an IMAP sign-in, folders, message list and reader;
 //! - [`pop3_mail`]: after a POP3 sign-in, the local mailbox and mail checks;
-//! - `message_view`: showing one message safely, for both.
+//! - `message_view`: showing one message safely, for both;
+//! - `panes`: the pieces of the page both mail views are built from.
 //!
 //! `start` runs when the module loads and mounts the page into `#app`.
 #![forbid(unsafe_code)]
@@ -22,6 +23,7 @@ pub mod imap_connection;
 mod login;
 mod mail;
 mod message_view;
+mod panes;
 pub mod pop3_connection;
 pub mod pop3_mail;
 pub mod smtp_connection;

@@ -3,8 +3,9 @@
 //! sandboxed frame with remote images held back, and saving an attachment.
 
 use base64::Engine;
+use postern_shared::compose::format_addresses;
 use postern_shared::reader::{html, text};
-use postern_shared::summary::{Address, MessageSummary};
+use postern_shared::summary::MessageSummary;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::Element;
@@ -44,17 +45,32 @@ pub(crate) fn human_size(bytes: u32) -> String {
     }
 }
 
-fn addresses(list: &[Address]) -> String {
-    list.iter()
-        .map(|a| {
-            if a.name.is_empty() {
-                a.email.clone()
-            } else {
-                format!("{} <{}>", a.name, a.email)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Puts a list row's fields into `item` (sender, subject, date, size) and returns
+/// its marks (answered, flagged, attachment) for the caller to add to and append.
+pub(crate) fn row_fields(item: &Element, row: &MessageSummary) -> Result<Element, JsValue> {
+    item.append_child(text_element("span", &[("class", "from")], &sender(row))?.as_ref())?;
+    let subject = if row.subject.is_empty() {
+        "(no subject)"
+    } else {
+        row.subject.as_str()
+    };
+    item.append_child(text_element("span", &[("class", "subject")], subject)?.as_ref())?;
+    item.append_child(text_element("span", &[("class", "date")], &short_date(row))?.as_ref())?;
+    item.append_child(text_element("span", &[("class", "size")], &human_size(row.size))?.as_ref())?;
+    let marks = element("span", &[("class", "marks")])?;
+    if row.has_flag("\\Answered") {
+        marks.append_child(text_element("span", &[("title", "Answered")], "↩")?.as_ref())?;
+    }
+    if row.has_flag("\\Flagged") {
+        marks.append_child(text_element("span", &[("title", "Flagged")], "⚑")?.as_ref())?;
+    }
+    if row.has_attachments {
+        // Drawn by the style sheet: no emoji font needed.
+        marks.append_child(
+            element("span", &[("class", "clip"), ("title", "Has attachments")])?.as_ref(),
+        )?;
+    }
+    Ok(marks)
 }
 
 pub(crate) fn headers(row: &MessageSummary) -> Result<Element, JsValue> {
@@ -67,9 +83,9 @@ pub(crate) fn headers(row: &MessageSummary) -> Result<Element, JsValue> {
     header.append_child(text_element("h2", &[("class", "subject")], subject)?.as_ref())?;
     let fields = element("dl", &[])?;
     for (label, value) in [
-        ("From", addresses(&row.from)),
-        ("To", addresses(&row.to)),
-        ("Cc", addresses(&row.cc)),
+        ("From", format_addresses(&row.from)),
+        ("To", format_addresses(&row.to)),
+        ("Cc", format_addresses(&row.cc)),
         ("Date", row.date.clone().unwrap_or_else(|| short_date(row))),
     ] {
         if value.is_empty() {

@@ -44,14 +44,7 @@ impl Action {
 /// The reader's toolbar for a message with these flags, offering `folders` (the
 /// other selectable folders) to move or copy to.
 pub(crate) fn toolbar(seen: bool, flagged: bool, folders: &[String]) -> Result<Element, JsValue> {
-    let bar = element(
-        "div",
-        &[
-            ("class", "actions"),
-            ("role", "toolbar"),
-            ("aria-label", "Message actions"),
-        ],
-    )?;
+    let bar = crate::panes::toolbar("Message actions")?;
     for (name, label, key) in [
         (
             "toggle-read",

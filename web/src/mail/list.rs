@@ -12,7 +12,7 @@ use web_sys::{Element, Event, HtmlElement};
 
 use super::{Mail, folders, live, reader, selection, virtual_list};
 use crate::dom::{by_id, element, text_element};
-use crate::message_view::{human_size, sender, short_date};
+use crate::message_view;
 use crate::storage::mail_cache::FolderState;
 
 /// How many of the newest UIDs the list asks for at first.
@@ -468,28 +468,7 @@ pub(crate) fn row_item(row: &MessageSummary, depth: usize) -> Result<Element, Js
         )?
         .as_ref(),
     )?;
-    item.append_child(text_element("span", &[("class", "from")], &sender(row))?.as_ref())?;
-    let subject = if row.subject.is_empty() {
-        "(no subject)"
-    } else {
-        row.subject.as_str()
-    };
-    item.append_child(text_element("span", &[("class", "subject")], subject)?.as_ref())?;
-    item.append_child(text_element("span", &[("class", "date")], &short_date(row))?.as_ref())?;
-    item.append_child(text_element("span", &[("class", "size")], &human_size(row.size))?.as_ref())?;
-    let marks = element("span", &[("class", "marks")])?;
-    if row.has_flag("\\Answered") {
-        marks.append_child(text_element("span", &[("title", "Answered")], "↩")?.as_ref())?;
-    }
-    if row.has_flag("\\Flagged") {
-        marks.append_child(text_element("span", &[("title", "Flagged")], "⚑")?.as_ref())?;
-    }
-    if row.has_attachments {
-        // Drawn by the style sheet: no emoji font needed.
-        marks.append_child(
-            element("span", &[("class", "clip"), ("title", "Has attachments")])?.as_ref(),
-        )?;
-    }
+    let marks = message_view::row_fields(&item, row)?;
     item.append_child(&marks)?;
     Ok(item)
 }

@@ -39,6 +39,7 @@ use web_sys::{Element, HtmlElement};
 
 use crate::dom::{by_id, document, element, sleep, text_element};
 use crate::imap_connection::{ConnectionError, ImapConnection};
+use crate::panes;
 
 /// Who is signed in, and how to open further connections for them.
 pub struct Account {
@@ -222,73 +223,19 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
 
 fn layout(account: &str, can_send: bool) -> Result<Element, JsValue> {
     let mail = element("div", &[("id", "mail"), ("class", "mail")])?;
-    let bar = element("header", &[("class", "bar")])?;
-    bar.append_child(text_element("span", &[("class", "brand")], "Postern")?.as_ref())?;
-    bar.append_child(text_element("span", &[("id", "account")], account)?.as_ref())?;
-    bar.append_child(
-        text_element(
-            "span",
-            &[("id", "connection"), ("role", "status")],
-            "Connected",
-        )?
-        .as_ref(),
-    )?;
+    let mut buttons = Vec::new();
     if can_send {
-        bar.append_child(
-            text_element(
-                "button",
-                &[
-                    ("id", "write"),
-                    ("type", "button"),
-                    ("aria-keyshortcuts", "c"),
-                ],
-                "Write",
-            )?
-            .as_ref(),
-        )?;
+        buttons.push(("write", "Write", false));
     }
-    bar.append_child(
-        text_element(
-            "button",
-            &[("id", "sign-out"), ("type", "button")],
-            "Sign out",
-        )?
-        .as_ref(),
-    )?;
-    mail.append_child(&bar)?;
-
-    let folders = element("nav", &[("id", "folders"), ("aria-label", "Folders")])?;
-    folders.append_child(element("ul", &[("id", "folder-list"), ("role", "tree")])?.as_ref())?;
-    folders.append_child(
-        text_element(
-            "button",
-            &[
-                ("type", "button"),
-                ("class", "new-folder"),
-                ("data-folder-command", "create"),
-            ],
-            "+ New folder",
-        )?
-        .as_ref(),
-    )?;
-    mail.append_child(&folders)?;
+    buttons.push(("sign-out", "Sign out", false));
+    mail.append_child(panes::bar(account, "Connected", &buttons)?.as_ref())?;
+    if let Some(write) = mail.query_selector("#write")? {
+        write.set_attribute("aria-keyshortcuts", "c")?;
+    }
+    mail.append_child(panes::folders()?.as_ref())?;
 
     let list = element("section", &[("id", "list"), ("aria-label", "Messages")])?;
-    let heading = element("div", &[("id", "list-tools"), ("class", "list-heading")])?;
-    heading.append_child(text_element("h2", &[("id", "folder-title")], "")?.as_ref())?;
-    let tools = element("span", &[("id", "folder-tools"), ("hidden", "")])?;
-    for (command, label) in [("rename", "Rename"), ("delete", "Delete folder")] {
-        tools.append_child(
-            text_element(
-                "button",
-                &[("type", "button"), ("data-folder-command", command)],
-                label,
-            )?
-            .as_ref(),
-        )?;
-    }
-    heading.append_child(&tools)?;
-    list.append_child(&heading)?;
+    list.append_child(panes::list_heading()?.as_ref())?;
     let search = element("form", &[("id", "search"), ("role", "search")])?;
     search.append_child(
         element(
@@ -330,36 +277,9 @@ fn layout(account: &str, can_send: bool) -> Result<Element, JsValue> {
     search.append_child(&auto_read)?;
     list.append_child(&search)?;
     list.append_child(selection::bar(&[])?.as_ref())?;
-    list.append_child(
-        element(
-            "ul",
-            &[
-                ("id", "rows"),
-                ("role", "listbox"),
-                ("aria-label", "Messages"),
-            ],
-        )?
-        .as_ref(),
-    )?;
+    list.append_child(panes::rows()?.as_ref())?;
     mail.append_child(&list)?;
-
-    let reader = element(
-        "article",
-        &[
-            ("id", "reader"),
-            ("aria-label", "Message"),
-            ("aria-live", "polite"),
-        ],
-    )?;
-    reader.append_child(
-        text_element(
-            "p",
-            &[("class", "placeholder")],
-            "Select a message to read it.",
-        )?
-        .as_ref(),
-    )?;
-    mail.append_child(&reader)?;
+    mail.append_child(panes::reader()?.as_ref())?;
     Ok(mail)
 }
 

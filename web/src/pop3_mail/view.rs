@@ -9,7 +9,8 @@ use web_sys::Element;
 
 use super::PopMail;
 use crate::dom::{by_id, document, element, text_element};
-use crate::message_view::{self, ShownHtml, human_size, sender, short_date};
+use crate::message_view::{self, ShownHtml, human_size};
+use crate::panes;
 
 /// The choices of the leave-on-server setting, as `<option>` values.
 pub(super) const LEAVE_ON_SERVER: [(&str, &str); 4] = [
@@ -49,46 +50,26 @@ const CHECK_EVERY: [(u32, &str); 6] = [
 
 pub(super) fn layout(account: &str, state: &AccountState) -> Result<Element, JsValue> {
     let mail = element("div", &[("id", "mail"), ("class", "mail pop3")])?;
-    let bar = element("header", &[("class", "bar")])?;
-    bar.append_child(text_element("span", &[("class", "brand")], "Postern")?.as_ref())?;
-    bar.append_child(text_element("span", &[("id", "account")], account)?.as_ref())?;
-    bar.append_child(
-        text_element("span", &[("id", "connection"), ("role", "status")], "")?.as_ref(),
+    let bar = panes::bar(
+        account,
+        "",
+        &[
+            ("cancel-check", "Cancel", true),
+            ("check", "Check mail", false),
+            ("sign-out", "Sign out", false),
+        ],
     )?;
-    bar.append_child(
-        element(
-            "progress",
-            &[("id", "check-progress"), ("hidden", ""), ("max", "1")],
-        )?
-        .as_ref(),
+    // The progress of a check goes before its Cancel button.
+    let progress = element(
+        "progress",
+        &[("id", "check-progress"), ("hidden", ""), ("max", "1")],
     )?;
-    for (id, label, hidden) in [
-        ("cancel-check", "Cancel", true),
-        ("check", "Check mail", false),
-        ("sign-out", "Sign out", false),
-    ] {
-        let button = text_element("button", &[("id", id), ("type", "button")], label)?;
-        if hidden {
-            button.set_attribute("hidden", "")?;
-        }
-        bar.append_child(&button)?;
+    if let Some(cancel) = bar.query_selector("#cancel-check")? {
+        bar.insert_before(&progress, Some(&cancel))?;
     }
     mail.append_child(&bar)?;
 
-    let folders = element("nav", &[("id", "folders"), ("aria-label", "Folders")])?;
-    folders.append_child(element("ul", &[("id", "folder-list"), ("role", "tree")])?.as_ref())?;
-    folders.append_child(
-        text_element(
-            "button",
-            &[
-                ("type", "button"),
-                ("class", "new-folder"),
-                ("data-folder-command", "create"),
-            ],
-            "+ New folder",
-        )?
-        .as_ref(),
-    )?;
+    let folders = panes::folders()?;
     folders.append_child(
         text_element(
             "p",
@@ -102,43 +83,10 @@ pub(super) fn layout(account: &str, state: &AccountState) -> Result<Element, JsV
     mail.append_child(&folders)?;
 
     let list = element("section", &[("id", "list"), ("aria-label", "Messages")])?;
-    let heading = element("div", &[("class", "list-heading")])?;
-    heading.append_child(text_element("h2", &[("id", "folder-title")], "")?.as_ref())?;
-    let tools = element("span", &[("id", "folder-tools"), ("hidden", "")])?;
-    for (command, label) in [("rename", "Rename"), ("delete", "Delete folder")] {
-        tools.append_child(
-            text_element(
-                "button",
-                &[("type", "button"), ("data-folder-command", command)],
-                label,
-            )?
-            .as_ref(),
-        )?;
-    }
-    heading.append_child(&tools)?;
-    list.append_child(&heading)?;
-    list.append_child(
-        element(
-            "ul",
-            &[
-                ("id", "rows"),
-                ("role", "listbox"),
-                ("aria-label", "Messages"),
-            ],
-        )?
-        .as_ref(),
-    )?;
+    list.append_child(panes::list_heading()?.as_ref())?;
+    list.append_child(panes::rows()?.as_ref())?;
     mail.append_child(&list)?;
-
-    let reader = element(
-        "article",
-        &[
-            ("id", "reader"),
-            ("aria-label", "Message"),
-            ("aria-live", "polite"),
-        ],
-    )?;
-    mail.append_child(&reader)?;
+    mail.append_child(panes::reader()?.as_ref())?;
     Ok(mail)
 }
 
@@ -310,26 +258,7 @@ fn rows(mail: &PopMail) -> Result<(), JsValue> {
         if reading.as_deref() == Some(message.uidl.as_str()) {
             item.set_attribute("aria-selected", "true")?;
         }
-        item.append_child(text_element("span", &[("class", "from")], &sender(row))?.as_ref())?;
-        let subject = if row.subject.is_empty() {
-            "(no subject)"
-        } else {
-            row.subject.as_str()
-        };
-        item.append_child(text_element("span", &[("class", "subject")], subject)?.as_ref())?;
-        item.append_child(text_element("span", &[("class", "date")], &short_date(row))?.as_ref())?;
-        item.append_child(
-            text_element("span", &[("class", "size")], &human_size(row.size))?.as_ref(),
-        )?;
-        let marks = element("span", &[("class", "marks")])?;
-        if row.has_flag("\\Flagged") {
-            marks.append_child(text_element("span", &[("title", "Flagged")], "⚑")?.as_ref())?;
-        }
-        if row.has_attachments {
-            marks.append_child(
-                element("span", &[("class", "clip"), ("title", "Has attachments")])?.as_ref(),
-            )?;
-        }
+        let marks = message_view::row_fields(&item, row)?;
         let (mark, title) = match (message.is_downloaded(), message.on_server) {
             (true, true) => ("✓", "Stored in this browser; also on the server"),
             (true, false) => ("✓", "Stored in this browser only"),
@@ -374,14 +303,7 @@ pub(super) fn reader_frame(mail: &PopMail, message: &LocalMessage) -> Result<Ele
 }
 
 fn toolbar(mail: &PopMail, message: &LocalMessage) -> Result<Element, JsValue> {
-    let bar = element(
-        "div",
-        &[
-            ("class", "actions"),
-            ("role", "toolbar"),
-            ("aria-label", "Message actions"),
-        ],
-    )?;
+    let bar = panes::toolbar("Message actions")?;
     let flagged = message.summary.has_flag("\\Flagged");
     for (action, label) in [
         ("unread", "Mark unread"),
