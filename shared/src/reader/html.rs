@@ -11,11 +11,19 @@
 //! The result is still shown only inside a sandboxed frame without `allow-scripts`,
 //! under the CSP of [`frame_document`]: the sanitizer and the sandbox each stop what
 //! the other might miss.
+//!
+//! The allow-list (and with it html5ever) is behind the `sanitizer` feature: the
+//! browser's main module leaves it out and loads it as a module of its own the first
+//! time a message needs it (`web/sanitizer`), so the page starts smaller.
 
+#[cfg(feature = "sanitizer")]
 use std::collections::HashSet;
+#[cfg(feature = "sanitizer")]
 use std::sync::Arc;
+#[cfg(feature = "sanitizer")]
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+#[cfg(feature = "sanitizer")]
 use ammonia::Builder;
 
 /// Sanitized HTML and what was held back.
@@ -27,6 +35,7 @@ pub struct SafeHtml {
 }
 
 /// Cleans `html` with the allow-list; `allow_remote` keeps `http(s)` images.
+#[cfg(feature = "sanitizer")]
 pub fn sanitize(html: &str, allow_remote: bool) -> SafeHtml {
     // ammonia wants a thread-safe filter; the count is read once cleaning is done.
     let blocked = Arc::new(AtomicUsize::new(0));
@@ -163,6 +172,7 @@ pub fn sanitize(html: &str, allow_remote: bool) -> SafeHtml {
 }
 
 /// Raster images only: an SVG `data:` URL could carry script.
+#[cfg(feature = "sanitizer")]
 fn is_data_image(lower: &str) -> bool {
     [
         "data:image/png",
@@ -193,7 +203,7 @@ pub fn frame_document(safe: &SafeHtml, allow_remote: bool) -> String {
     )
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sanitizer"))]
 mod tests {
     use super::*;
 

@@ -18,6 +18,7 @@ use web_sys::{DragEvent, Element, Event, HtmlElement, HtmlInputElement, HtmlText
 use super::{Mail, actions, reader, show_connection};
 use crate::dom::{by_id, document, element, sleep, text_element};
 use crate::message_view::human_size;
+use crate::sanitizer;
 use crate::smtp_connection::{SmtpConnection, SmtpConnectionError};
 
 /// How often a changed draft is saved to the Drafts folder.
@@ -314,6 +315,15 @@ fn read_form(compose: &Compose, strict: bool) -> Result<Draft, String> {
     })
 }
 
+/// The rich text as the allow-list leaves it: what the editor holds may be pasted
+/// markup. Remote images stay, as the writer put them.
+async fn with_clean_html(mut draft: Draft) -> Result<Draft, String> {
+    if let Some(rich) = &draft.html {
+        draft.html = Some(sanitizer::sanitize(rich, true).await?.html);
+    }
+    Ok(draft)
+}
+
 fn set_status(text: &str) {
     if let Ok(status) = by_id::<Element>("compose-status") {
         status.set_text_content(Some(text));
@@ -604,7 +614,7 @@ async fn save_draft(mail: &Rc<Mail>, compose: &Rc<Compose>) -> Result<(), String
     compose.busy.set(true);
     compose.dirty.set(false);
     let result = async {
-        let draft = read_form(compose, false)?;
+        let draft = with_clean_html(read_form(compose, false)?).await?;
         let raw = draft.build(&message_id(&draft), now_seconds());
         let outcome = mail
             .request(|s| s.append(&drafts, &raw, &["\\Draft", "\\Seen"], None))
@@ -700,6 +710,7 @@ async fn submit(mail: &Rc<Mail>, compose: &Rc<Compose>) -> Result<String, String
         .ok_or("Say who the message is from (your address).")?;
     let sender = Mailbox::parse(&from.email).map_err(|e| e.to_string())?;
     let recipients = draft.recipients().map_err(|e| e.to_string())?;
+    let draft = with_clean_html(draft).await?;
     let raw = draft.build(&message_id(&draft), now_seconds());
     let total = raw.len();
     set_status("Connecting to the mail server…");

@@ -111,7 +111,7 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
             return Ok(());
         }
         let shown = ShownHtml::new(source, inline);
-        message_view::show_html(&body, &shown).map_err(js)?;
+        message_view::show_html(&body, &shown).await?;
         *mail.shown_html.borrow_mut() = Some(shown);
     } else if let Some(part) = &plan.text {
         let content = text::decode(
@@ -158,16 +158,19 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
 }
 
 /// The user allowed remote images for the message in the reader.
-fn allow_remote(mail: &Mail) -> Result<(), JsValue> {
+async fn allow_remote(mail: &Mail) -> Result<(), String> {
     let Some(shown) = mail.shown_html.borrow_mut().take() else {
         return Ok(());
     };
-    let reader: Element = by_id("reader")?;
-    if let Some(body) = reader.query_selector(".body")? {
-        message_view::show_remote_images(&body, &shown)?;
-    }
+    let body = by_id::<Element>("reader")
+        .ok()
+        .and_then(|r| r.query_selector(".body").ok().flatten());
+    let result = match body {
+        Some(body) => message_view::show_remote_images(&body, &shown).await,
+        None => Ok(()),
+    };
     *mail.shown_html.borrow_mut() = Some(shown);
-    Ok(())
+    result
 }
 
 /// Redraws the toolbar of the message in the reader from its current flags.
@@ -383,9 +386,12 @@ pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
             return;
         }
         if let Ok(Some(_)) = target.closest("[data-allow-remote]") {
-            if let Err(error) = allow_remote(&mail) {
-                show_connection(&format!("Cannot show remote images: {error:?}"));
-            }
+            let mail = Rc::clone(&mail);
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(error) = allow_remote(&mail).await {
+                    show_connection(&format!("Cannot show remote images: {error}"));
+                }
+            });
             return;
         }
         let Ok(Some(button)) = target.closest("[data-section]") else {

@@ -68,12 +68,19 @@ pub(super) fn attach(mail: &Rc<PopMail>) -> Result<(), JsValue> {
                 .unwrap_or(usize::MAX);
             save_attachment(mail, index);
         } else if let Ok(Some(_)) = target.closest("[data-allow-remote]")
-            && let (Some(shown), Ok(Some(body))) = (
-                mail.shown_html.borrow().as_ref(),
-                by_id::<Element>("reader").and_then(|r| r.query_selector(".body")),
-            )
+            && let Ok(Some(body)) =
+                by_id::<Element>("reader").and_then(|r| r.query_selector(".body"))
         {
-            let _ = message_view::show_remote_images(&body, shown);
+            let mail = Rc::clone(mail);
+            wasm_bindgen_futures::spawn_local(async move {
+                let Some(shown) = mail.shown_html.borrow_mut().take() else {
+                    return;
+                };
+                if let Err(error) = message_view::show_remote_images(&body, &shown).await {
+                    show_status(&format!("Cannot show remote images: {error}"));
+                }
+                *mail.shown_html.borrow_mut() = Some(shown);
+            });
         }
     })?;
     on(mail, "reader", "change", |mail, target| {
@@ -275,7 +282,7 @@ async fn open_message(mail: Rc<PopMail>, uidl: String) -> Result<(), String> {
     if *mail.reading.borrow() != Some(uidl.clone()) {
         return Ok(());
     }
-    view::show_message(&mail, &body, &raw).map_err(js)?;
+    view::show_message(&mail, &body, &raw).await?;
     *mail.shown_raw.borrow_mut() = Some(raw);
     if let Some(mut record) = find(&mail, &uidl)
         && !record.summary.is_seen()

@@ -342,7 +342,7 @@ fn toolbar(mail: &PopMail, message: &LocalMessage) -> Result<Element, JsValue> {
 }
 
 /// Fills `body` with the message: sanitized HTML, else text; then its attachments.
-pub(super) fn show_message(mail: &PopMail, body: &Element, raw: &[u8]) -> Result<(), JsValue> {
+pub(super) async fn show_message(mail: &PopMail, body: &Element, raw: &[u8]) -> Result<(), String> {
     body.set_text_content(None);
     let Some(parts) = mime::parts(raw) else {
         body.set_text_content(Some(
@@ -350,17 +350,25 @@ pub(super) fn show_message(mail: &PopMail, body: &Element, raw: &[u8]) -> Result
         ));
         return Ok(());
     };
-    if let Some(html) = parts.html {
+    if let Some(html) = &parts.html {
         let images = parts
             .inline_images
-            .into_iter()
-            .map(|i| (i.content_id, i.mime_type, i.bytes))
+            .iter()
+            .map(|i| (i.content_id.clone(), i.mime_type.clone(), i.bytes.clone()))
             .collect();
-        let shown = ShownHtml::new(html, images);
-        message_view::show_html(body, &shown)?;
+        let shown = ShownHtml::new(html.clone(), images);
+        message_view::show_html(body, &shown).await?;
         *mail.shown_html.borrow_mut() = Some(shown);
-    } else if let Some(text) = parts.text {
-        body.append_child(message_view::text_with_links(&text)?.as_ref())?;
+    }
+    show_text_and_attachments(body, &parts).map_err(|e| format!("{e:?}"))
+}
+
+/// The text (when there is no HTML) and the list of attachments.
+fn show_text_and_attachments(body: &Element, parts: &mime::MessageParts) -> Result<(), JsValue> {
+    if parts.html.is_some() {
+        // Shown already, in its frame.
+    } else if let Some(text) = &parts.text {
+        body.append_child(message_view::text_with_links(text)?.as_ref())?;
     } else {
         body.append_child(
             text_element(
