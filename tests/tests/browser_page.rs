@@ -1669,3 +1669,112 @@ async fn a_big_folder_is_a_virtual_list() {
         .await
         .unwrap();
 }
+
+/// Forwarding as an attachment sends the original whole; a message over the
+/// server's SIZE is refused before sending, with the form kept.
+#[tokio::test]
+async fn forward_as_attachment_and_a_message_too_big() {
+    let system = mail_system().await;
+    let browser = &system.browser;
+    sign_in_as(browser, "plain", "alice", "alice-secret").await;
+    browser
+        .wait_text("#rows", "Lunch on Friday?")
+        .await
+        .unwrap();
+    browser
+        .client
+        .find(Locator::XPath(
+            "//li[contains(@class,'row')][.//span[@class='subject' and text()='Lunch on Friday?']]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_text("#reader .subject", "Lunch on Friday?")
+        .await
+        .unwrap();
+    browser
+        .click("[data-compose=forward-attached]")
+        .await
+        .unwrap();
+    let attached = browser
+        .wait_text("#compose-attachments", "Lunch on Friday")
+        .await
+        .unwrap();
+    assert!(attached.contains(".eml"), "{attached}");
+    assert_eq!(
+        field_value(browser, "#compose-subject").await,
+        "Fwd: Lunch on Friday?"
+    );
+    let from = browser
+        .client
+        .find(Locator::Css("#compose-from"))
+        .await
+        .unwrap();
+    from.clear().await.unwrap();
+    from.send_keys("alice@postern.test").await.unwrap();
+    browser
+        .type_into("#compose-to", "bob@postern.test")
+        .await
+        .unwrap();
+    browser.click("#compose-send").await.unwrap();
+    browser
+        .wait_text("#connection", "Message sent.")
+        .await
+        .unwrap();
+    let bob = system.dovecot.maildir("bob", "INBOX");
+    let arrived = browser
+        .wait_for(Duration::from_secs(20), |_| {
+            let found = maildir_messages(&bob);
+            async move { found.into_iter().next() }
+        })
+        .await
+        .unwrap();
+    let parts = postern_shared::reader::mime::parts(&arrived).unwrap();
+    assert_eq!(parts.attachments.len(), 1, "{parts:?}");
+    let forwarded = postern_shared::reader::mime::summarize(&parts.attachments[0].bytes, 1, 0);
+    assert_eq!(forwarded.subject, "Lunch on Friday?");
+    assert_eq!(forwarded.message_id.as_deref(), Some("<lunch@example.net>"));
+
+    // Over Postfix's 10 MiB: refused before anything is sent, the message kept.
+    write(browser).await;
+    let big = system.downloads.path().join("big.bin");
+    std::fs::write(&big, vec![7u8; 11 << 20]).unwrap();
+    let from = browser
+        .client
+        .find(Locator::Css("#compose-from"))
+        .await
+        .unwrap();
+    from.clear().await.unwrap();
+    from.send_keys("alice@postern.test").await.unwrap();
+    browser
+        .type_into("#compose-to", "bob@postern.test")
+        .await
+        .unwrap();
+    browser
+        .type_into("#compose-subject", "Too big")
+        .await
+        .unwrap();
+    browser
+        .client
+        .find(Locator::Css("#compose-files"))
+        .await
+        .unwrap()
+        .send_keys(big.to_str().unwrap())
+        .await
+        .unwrap();
+    browser
+        .wait_text("#compose-attachments", "big.bin")
+        .await
+        .unwrap();
+    browser.click("#compose-send").await.unwrap();
+    let said = browser
+        .wait_text("#compose-status", "accepts at most")
+        .await
+        .unwrap();
+    assert!(said.contains("Not sent"), "{said}");
+    assert_eq!(field_value(browser, "#compose-subject").await, "Too big");
+    assert_eq!(maildir_messages(&bob).len(), 1, "nothing more arrived");
+}

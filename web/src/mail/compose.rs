@@ -857,10 +857,11 @@ fn sanitize_name(subject: &str) -> String {
             }
         })
         .collect();
-    if name.trim().is_empty() {
+    let name = name.trim_matches(|c| c == '_' || c == ' ');
+    if name.is_empty() {
         "message".into()
     } else {
-        name.trim().to_owned()
+        name.to_owned()
     }
 }
 
