@@ -1542,6 +1542,28 @@ async fn a_folder_reopens_from_the_cache_and_syncs_only_changes() {
         "the second visit fetched {second_visit} bytes, the first {first_visit}"
     );
 
+    // "Sign out and clear this browser" leaves nothing of the account cached.
+    let cached = |c: fantoccini::Client| async move {
+        let count = c
+            .execute_async(
+                "const done = arguments[0];\
+                 const open = indexedDB.open('postern');\
+                 open.onsuccess = () => { const db = open.result;\
+                   const count = db.transaction('imap_rows').objectStore('imap_rows').count();\
+                   count.onsuccess = () => { done(count.result); db.close(); }; };",
+                vec![],
+            )
+            .await
+            .ok()?;
+        count.as_u64()
+    };
+    assert!(cached(browser.client.clone()).await.unwrap() >= 70);
+    browser.click("#sign-out-clear").await.unwrap();
+    browser.wait_text("#login", "Sign in").await.unwrap();
+    assert_eq!(cached(browser.client.clone()).await, Some(0));
+    sign_in(browser, "plain", "imap", "alice-secret").await;
+    rows(70).await.unwrap();
+
     // A cache the user cleared costs only speed: the folder loads from the server.
     browser
         .client

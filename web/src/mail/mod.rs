@@ -228,6 +228,7 @@ fn layout(account: &str, can_send: bool) -> Result<Element, JsValue> {
         buttons.push(("write", "Write", false));
     }
     buttons.push(("sign-out", "Sign out", false));
+    buttons.push(("sign-out-clear", "Sign out and clear this browser", false));
     mail.append_child(panes::bar(account, "Connected", &buttons)?.as_ref())?;
     if let Some(write) = mail.query_selector("#write")? {
         write.set_attribute("aria-keyshortcuts", "c")?;
@@ -284,21 +285,28 @@ fn layout(account: &str, can_send: bool) -> Result<Element, JsValue> {
 }
 
 /// Sign out forgets an opted-in session, closes the IMAP session and reloads the
-/// page, which drops every secret the page held.
+/// page, which drops every secret the page held. "Sign out and clear" also removes
+/// this browser's cached copy of the account's mail (for a shared computer).
 fn attach_sign_out(mail: &Rc<Mail>) -> Result<(), JsValue> {
-    let mail = Rc::clone(mail);
-    let on_click = Closure::<dyn FnMut()>::new(move || {
-        let mail = Rc::clone(&mail);
-        crate::login::forget();
-        wasm_bindgen_futures::spawn_local(async move {
-            let _ = mail.request(|s| Ok(s.logout())).await;
-            if let Some(window) = web_sys::window() {
-                let _ = window.location().reload();
-            }
+    for (id, clear_cache) in [("sign-out", false), ("sign-out-clear", true)] {
+        let mail = Rc::clone(mail);
+        let on_click = Closure::<dyn FnMut()>::new(move || {
+            let mail = Rc::clone(&mail);
+            crate::login::forget();
+            wasm_bindgen_futures::spawn_local(async move {
+                let cache = mail.cache.borrow_mut().take();
+                if clear_cache && let Some(cache) = cache {
+                    let _ = cache.forget_account().await;
+                }
+                let _ = mail.request(|s| Ok(s.logout())).await;
+                if let Some(window) = web_sys::window() {
+                    let _ = window.location().reload();
+                }
+            });
         });
-    });
-    by_id::<HtmlElement>("sign-out")?.set_onclick(Some(on_click.as_ref().unchecked_ref()));
-    on_click.forget();
+        by_id::<HtmlElement>(id)?.set_onclick(Some(on_click.as_ref().unchecked_ref()));
+        on_click.forget();
+    }
     Ok(())
 }
 

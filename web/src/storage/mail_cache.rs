@@ -128,6 +128,22 @@ impl MailCache {
             .await
     }
 
+    /// Removes everything cached of this account: folders, rows and bodies.
+    pub async fn forget_account(&self) -> Result<(), StoreError> {
+        let range = IdbKeyRange::bound(
+            &JsValue::from_str(&format!("{}\u{1}", self.account)),
+            &JsValue::from_str(&format!("{}\u{2}", self.account)),
+        )?;
+        self.db
+            .write(&[IMAP_FOLDERS, IMAP_ROWS, IMAP_BODIES], |stores| {
+                for store in [IMAP_FOLDERS, IMAP_ROWS, IMAP_BODIES] {
+                    stores.store(store)?.delete(&range)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
     fn body_key(&self, folder: &str, uid_validity: u32, uid: u32, section: &str) -> JsValue {
         JsValue::from_str(&format!(
             "{}\u{1}{section}",
