@@ -406,7 +406,7 @@ async fn big_parts_in_pieces_and_decoded_by_the_server() {
     let attachment = corpus::large_attachment_bytes();
 
     // BINARY: the server undoes the base64.
-    let binary = client.session.fetch_binary(10, &[2], None).unwrap();
+    let binary = client.session.fetch_binary(10, &[2]).unwrap();
     let Outcome::Section(Some(bytes)) = client.ok(binary).await else {
         panic!()
     };

@@ -285,8 +285,7 @@ async fn fetch_part(mail: &Mail, uid: u32, part: &BodyPart) -> Result<Vec<u8>, S
     let binary = mail.imap.lock().await.session.has_capability("BINARY");
     let numbers = part.section.clone();
     let outcome = if binary {
-        mail.request(|s| s.fetch_binary(uid, &numbers, None))
-            .await?
+        mail.request(|s| s.fetch_binary(uid, &numbers)).await?
     } else {
         mail.request(|s| s.fetch_section(uid, &numbers, None))
             .await?

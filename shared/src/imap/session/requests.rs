@@ -361,13 +361,11 @@ impl Session {
     }
 
     /// A leaf part with its transfer encoding undone by the server (RFC 3516 BINARY);
-    /// needs the BINARY capability.
-    pub fn fetch_binary(
-        &mut self,
-        uid: u32,
-        part: &[u32],
-        range: Option<(u32, u32)>,
-    ) -> Result<RequestId, RequestError> {
+    /// needs the BINARY capability. Whole parts only: the answer to a BINARY range
+    /// (`BINARY[2]<0>`) is one imap-codec cannot read yet, so big parts are fetched
+    /// in ranges with [`Session::fetch_section`] and decoded by the caller
+    /// (`reader::text::decode_transfer`).
+    pub fn fetch_binary(&mut self, uid: u32, part: &[u32]) -> Result<RequestId, RequestError> {
         if !self.has_capability("BINARY") {
             return Err(RequestError::Unsupported("BINARY"));
         }
@@ -375,7 +373,7 @@ impl Session {
             MessageDataItemName::Uid,
             MessageDataItemName::Binary {
                 section: part_numbers(part)?.into_inner(),
-                partial: partial(range)?,
+                partial: None,
                 peek: true,
             },
         ];
