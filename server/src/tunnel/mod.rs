@@ -62,6 +62,10 @@ pub async fn handle(
 ) -> Response {
     tracing::debug!(origin = ?headers.get(header::ORIGIN), host = ?headers.get(header::HOST), "upgrade requested");
     let gate = admit(&app, peer, &headers);
+    // Counted from the moment the upgrade is answered, not from when the upgraded
+    // connection's task starts: a shutdown in between must still wait for it (and
+    // refuse it with `shutting_down`) rather than exit under it.
+    let tracked = app.tracker.token();
     let limits = &app.config.limits;
     let app = Arc::clone(&app);
     upgrade
@@ -70,9 +74,9 @@ pub async fn handle(
         // Most tunnels sit idle in IMAP IDLE; tungstenite's 128 KiB default read buffer
         // would be most of their memory.
         .read_buffer_size(IDLE_READ_BUFFER)
-        .on_upgrade(move |ws| {
-            let session = session(Arc::clone(&app), ws, peer, gate);
-            app.tracker.track_future(session)
+        .on_upgrade(move |ws| async move {
+            session(app, ws, peer, gate).await;
+            drop(tracked);
         })
 }
 
