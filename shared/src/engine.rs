@@ -42,6 +42,45 @@ pub trait Engine {
     fn progress(&mut self) -> Result<Step<Self::Event>, Self::Error>;
 }
 
+/// Implements [`Engine`] for a session whose `Event` ends requests with
+/// `Completed { id, result }` and whose own `receive` and `progress` do the work. The
+/// IMAP, POP3 and SMTP sessions are shaped alike, so they say so once:
+/// `impl_engine!(Session, Event, ProtocolError, RequestId, Outcome, Refusal)`.
+macro_rules! impl_engine {
+    ($session:ident, $event:ident, $error:ident, $id:ident, $outcome:ident, $refusal:ident) => {
+        impl $crate::engine::Engine for $session {
+            type Event = $event;
+            type Error = $error;
+            type RequestId = $id;
+            type Outcome = $outcome;
+            type Refusal = $refusal;
+
+            fn completed_request(event: &$event) -> Option<$id> {
+                match event {
+                    $event::Completed { id, .. } => Some(*id),
+                    _ => None,
+                }
+            }
+
+            fn completion(event: $event) -> Result<($id, Result<$outcome, $refusal>), $event> {
+                match event {
+                    $event::Completed { id, result } => Ok((id, result)),
+                    other => Err(other),
+                }
+            }
+
+            fn receive(&mut self, bytes: &[u8]) {
+                $session::receive(self, bytes);
+            }
+
+            fn progress(&mut self) -> Result<$crate::engine::Step<$event>, $error> {
+                $session::progress(self)
+            }
+        }
+    };
+}
+pub(crate) use impl_engine;
+
 /// Drivers for transcript tests: feed recorded server bytes in pieces and collect
 /// what the engine sends (one entry per write) and reports.
 #[cfg(test)]

@@ -63,18 +63,24 @@ async fn setup_with(extra: &[Message], chromium_args: &[&str]) -> Setup {
 }
 
 async fn sign_in(browser: &Browser, upstream: &str, protocol: &str, password: &str) {
+    sign_in_with(browser, upstream, protocol, "alice", password).await;
+}
+
+/// Fills the sign-in form for any test user and submits it.
+async fn sign_in_with(
+    browser: &Browser,
+    upstream: &str,
+    protocol: &str,
+    user: &str,
+    password: &str,
+) {
     browser.select("#upstream", upstream).await.unwrap();
     browser.select("#protocol", protocol).await.unwrap();
-    let user = browser.client.find(Locator::Css("#user")).await.unwrap();
-    user.clear().await.unwrap();
-    user.send_keys("alice").await.unwrap();
-    let field = browser
-        .client
-        .find(Locator::Css("#password"))
-        .await
-        .unwrap();
-    field.clear().await.unwrap();
-    field.send_keys(password).await.unwrap();
+    for (field, value) in [("#user", user), ("#password", password)] {
+        let input = browser.client.find(Locator::Css(field)).await.unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(value).await.unwrap();
+    }
     browser.click("#connect").await.unwrap();
 }
 
@@ -1025,18 +1031,6 @@ async fn pop3_mail_lives_in_local_folders_across_a_reload() {
     assert_eq!(only_here.len(), 9);
 }
 
-/// Signs in as any test user.
-async fn sign_in_as(browser: &Browser, upstream: &str, user: &str, password: &str) {
-    browser.select("#upstream", upstream).await.unwrap();
-    browser.select("#protocol", "imap").await.unwrap();
-    for (field, value) in [("#user", user), ("#password", password)] {
-        let input = browser.client.find(Locator::Css(field)).await.unwrap();
-        input.clear().await.unwrap();
-        input.send_keys(value).await.unwrap();
-    }
-    browser.click("#connect").await.unwrap();
-}
-
 /// The flags Dovecot keeps in a Maildir file name (`...:2,RS`).
 fn maildir_flags(dir: &std::path::Path) -> Vec<String> {
     ["cur", "new"]
@@ -1118,6 +1112,32 @@ async fn write(browser: &Browser) {
         .unwrap();
 }
 
+/// Replaces what each field `(css, text)` of the compose form holds.
+async fn fill(browser: &Browser, fields: &[(&str, &str)]) {
+    for (css, text) in fields {
+        let field = browser.client.find(Locator::Css(css)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+}
+
+/// Attaches `file` with the compose form's picker and waits until it is listed.
+async fn attach(browser: &Browser, file: &std::path::Path) {
+    browser
+        .client
+        .find(Locator::Css("#compose-files"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    let name = file.file_name().unwrap().to_str().unwrap();
+    browser
+        .wait_text("#compose-attachments", name)
+        .await
+        .unwrap();
+}
+
 async fn field_value(browser: &Browser, css: &str) -> String {
     browser
         .client
@@ -1140,7 +1160,7 @@ async fn compose_send_and_reply_through_real_smtp() {
         &system.browser,
         &system.downloads,
     );
-    sign_in_as(browser, "plain", "alice", "alice-secret").await;
+    sign_in_with(browser, "plain", "imap", "alice", "alice-secret").await;
     browser.wait_text("#rows", "Survey data").await.unwrap();
     browser.click("#write").await.unwrap();
     browser
@@ -1153,43 +1173,18 @@ async fn compose_send_and_reply_through_real_smtp() {
     let attachment: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let file = downloads.path().join("plan-märz.bin");
     std::fs::write(&file, &attachment).unwrap();
-    let from = browser
-        .client
-        .find(Locator::Css("#compose-from"))
-        .await
-        .unwrap();
-    from.clear().await.unwrap();
-    from.send_keys("Alice Smith <alice@postern.test>")
-        .await
-        .unwrap();
-    browser
-        .type_into("#compose-to", "Bob <bob@postern.test>")
-        .await
-        .unwrap();
-    browser
-        .type_into("#compose-cc", "alice@postern.test")
-        .await
-        .unwrap();
-    browser
-        .type_into("#compose-subject", subject)
-        .await
-        .unwrap();
-    browser
-        .type_into("#compose-text", "Hallo Bob,\nder Plan ist im Anhang.\n")
-        .await
-        .unwrap();
-    browser
-        .client
-        .find(Locator::Css("#compose-files"))
-        .await
-        .unwrap()
-        .send_keys(file.to_str().unwrap())
-        .await
-        .unwrap();
-    browser
-        .wait_text("#compose-attachments", "plan-märz.bin")
-        .await
-        .unwrap();
+    fill(
+        browser,
+        &[
+            ("#compose-from", "Alice Smith <alice@postern.test>"),
+            ("#compose-to", "Bob <bob@postern.test>"),
+            ("#compose-cc", "alice@postern.test"),
+            ("#compose-subject", subject),
+            ("#compose-text", "Hallo Bob,\nder Plan ist im Anhang.\n"),
+        ],
+    )
+    .await;
+    attach(browser, &file).await;
     browser.screenshot("compose.png").await.unwrap();
     browser.click("#compose-send").await.unwrap();
     browser
@@ -1223,7 +1218,7 @@ async fn compose_send_and_reply_through_real_smtp() {
     // Bob replies from his own session.
     browser.click("#sign-out").await.unwrap();
     sign_in_form(browser).await;
-    sign_in_as(browser, "plain", "bob", "bob-secret").await;
+    sign_in_with(browser, "plain", "imap", "bob", "bob-secret").await;
     browser.wait_text("#rows", "Plan für März").await.unwrap();
     browser.click("#rows .row").await.unwrap();
     browser
@@ -1259,7 +1254,7 @@ async fn compose_send_and_reply_through_real_smtp() {
     // Alice sees the reply under her message.
     browser.click("#sign-out").await.unwrap();
     sign_in_form(browser).await;
-    sign_in_as(browser, "plain", "alice", "alice-secret").await;
+    sign_in_with(browser, "plain", "imap", "alice", "alice-secret").await;
     browser
         .wait_text("#rows", &format!("Re: {subject}"))
         .await
@@ -1288,28 +1283,19 @@ async fn drafts_are_kept_resumed_and_cleared_and_refusals_lose_nothing() {
     let system = mail_system().await;
     let browser = &system.browser;
     let drafts = system.dovecot.maildir("alice", "Drafts");
-    sign_in_as(browser, "plain", "alice", "alice-secret").await;
+    sign_in_with(browser, "plain", "imap", "alice", "alice-secret").await;
     browser.wait_text("#rows", "Survey data").await.unwrap();
     write(browser).await;
-    let from = browser
-        .client
-        .find(Locator::Css("#compose-from"))
-        .await
-        .unwrap();
-    from.clear().await.unwrap();
-    from.send_keys("alice@postern.test").await.unwrap();
-    browser
-        .type_into("#compose-to", "bob@postern.test, nobody@postern.test")
-        .await
-        .unwrap();
-    browser
-        .type_into("#compose-subject", "Draft one")
-        .await
-        .unwrap();
-    browser
-        .type_into("#compose-text", "Words worth keeping.")
-        .await
-        .unwrap();
+    fill(
+        browser,
+        &[
+            ("#compose-from", "alice@postern.test"),
+            ("#compose-to", "bob@postern.test, nobody@postern.test"),
+            ("#compose-subject", "Draft one"),
+            ("#compose-text", "Words worth keeping."),
+        ],
+    )
+    .await;
 
     browser.click("#compose-send").await.unwrap();
     let said = browser
@@ -1364,13 +1350,7 @@ async fn drafts_are_kept_resumed_and_cleared_and_refusals_lose_nothing() {
     );
 
     // Fixed and sent: the draft is gone, Bob has the message.
-    let to = browser
-        .client
-        .find(Locator::Css("#compose-to"))
-        .await
-        .unwrap();
-    to.clear().await.unwrap();
-    to.send_keys("bob@postern.test").await.unwrap();
+    fill(browser, &[("#compose-to", "bob@postern.test")]).await;
     browser.click("#compose-send").await.unwrap();
     browser
         .wait_text("#connection", "Message sent.")
@@ -1698,7 +1678,7 @@ async fn a_big_folder_is_a_virtual_list() {
 async fn forward_as_attachment_and_a_message_too_big() {
     let system = mail_system().await;
     let browser = &system.browser;
-    sign_in_as(browser, "plain", "alice", "alice-secret").await;
+    sign_in_with(browser, "plain", "imap", "alice", "alice-secret").await;
     browser
         .wait_text("#rows", "Lunch on Friday?")
         .await
@@ -1730,17 +1710,14 @@ async fn forward_as_attachment_and_a_message_too_big() {
         field_value(browser, "#compose-subject").await,
         "Fwd: Lunch on Friday?"
     );
-    let from = browser
-        .client
-        .find(Locator::Css("#compose-from"))
-        .await
-        .unwrap();
-    from.clear().await.unwrap();
-    from.send_keys("alice@postern.test").await.unwrap();
-    browser
-        .type_into("#compose-to", "bob@postern.test")
-        .await
-        .unwrap();
+    fill(
+        browser,
+        &[
+            ("#compose-from", "alice@postern.test"),
+            ("#compose-to", "bob@postern.test"),
+        ],
+    )
+    .await;
     browser.click("#compose-send").await.unwrap();
     browser
         .wait_text("#connection", "Message sent.")
@@ -1764,33 +1741,16 @@ async fn forward_as_attachment_and_a_message_too_big() {
     write(browser).await;
     let big = system.downloads.path().join("big.bin");
     std::fs::write(&big, vec![7u8; 11 << 20]).unwrap();
-    let from = browser
-        .client
-        .find(Locator::Css("#compose-from"))
-        .await
-        .unwrap();
-    from.clear().await.unwrap();
-    from.send_keys("alice@postern.test").await.unwrap();
-    browser
-        .type_into("#compose-to", "bob@postern.test")
-        .await
-        .unwrap();
-    browser
-        .type_into("#compose-subject", "Too big")
-        .await
-        .unwrap();
-    browser
-        .client
-        .find(Locator::Css("#compose-files"))
-        .await
-        .unwrap()
-        .send_keys(big.to_str().unwrap())
-        .await
-        .unwrap();
-    browser
-        .wait_text("#compose-attachments", "big.bin")
-        .await
-        .unwrap();
+    fill(
+        browser,
+        &[
+            ("#compose-from", "alice@postern.test"),
+            ("#compose-to", "bob@postern.test"),
+            ("#compose-subject", "Too big"),
+        ],
+    )
+    .await;
+    attach(browser, &big).await;
     browser.click("#compose-send").await.unwrap();
     let said = browser
         .wait_text("#compose-status", "accepts at most")

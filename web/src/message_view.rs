@@ -126,6 +126,15 @@ pub(crate) fn text_with_links(content: &str) -> Result<Element, JsValue> {
     Ok(pre)
 }
 
+/// What the reader says of a message with neither HTML nor text.
+pub(crate) fn no_text() -> Result<Element, JsValue> {
+    text_element(
+        "p",
+        &[("class", "placeholder")],
+        "This message has no text to show.",
+    )
+}
+
 /// The HTML of the message in the reader, kept to show it again with remote images.
 pub(crate) struct ShownHtml {
     pub(crate) source: String,

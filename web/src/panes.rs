@@ -91,6 +91,13 @@ pub(crate) fn reader() -> Result<Element, JsValue> {
             ("aria-live", "polite"),
         ],
     )?;
+    show_nothing(&reader)?;
+    Ok(reader)
+}
+
+/// Empties the reader pane, inviting a choice again.
+pub(crate) fn show_nothing(reader: &Element) -> Result<(), JsValue> {
+    reader.set_text_content(None);
     reader.append_child(
         text_element(
             "p",
@@ -99,7 +106,7 @@ pub(crate) fn reader() -> Result<Element, JsValue> {
         )?
         .as_ref(),
     )?;
-    Ok(reader)
+    Ok(())
 }
 
 /// A row of action buttons for assistive technology to announce as `label`.

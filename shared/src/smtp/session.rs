@@ -519,32 +519,4 @@ impl Session {
     }
 }
 
-impl crate::engine::Engine for Session {
-    type Event = Event;
-    type Error = ProtocolError;
-    type RequestId = RequestId;
-    type Outcome = Outcome;
-    type Refusal = Refusal;
-
-    fn completed_request(event: &Event) -> Option<RequestId> {
-        match event {
-            Event::Completed { id, .. } => Some(*id),
-            _ => None,
-        }
-    }
-
-    fn completion(event: Event) -> Result<(RequestId, Result<Outcome, Refusal>), Event> {
-        match event {
-            Event::Completed { id, result } => Ok((id, result)),
-            other => Err(other),
-        }
-    }
-
-    fn receive(&mut self, bytes: &[u8]) {
-        Session::receive(self, bytes);
-    }
-
-    fn progress(&mut self) -> Result<Step, ProtocolError> {
-        Session::progress(self)
-    }
-}
+crate::engine::impl_engine!(Session, Event, ProtocolError, RequestId, Outcome, Refusal);

@@ -23,14 +23,7 @@ use crate::message_view::{self, ShownHtml};
 /// Empties the reader.
 pub(crate) fn clear() {
     if let Ok(reader) = by_id::<Element>("reader") {
-        reader.set_text_content(None);
-        if let Ok(placeholder) = text_element(
-            "p",
-            &[("class", "placeholder")],
-            "Select a message to read it.",
-        ) {
-            let _ = reader.append_child(&placeholder);
-        }
+        let _ = crate::panes::show_nothing(&reader);
     }
 }
 
@@ -124,16 +117,8 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
         let text = message_view::text_with_links(&content).map_err(js)?;
         body.append_child(&text).map_err(js)?;
     } else {
-        body.append_child(
-            text_element(
-                "p",
-                &[("class", "placeholder")],
-                "This message has no text to show.",
-            )
-            .map_err(js)?
-            .as_ref(),
-        )
-        .map_err(js)?;
+        body.append_child(message_view::no_text().map_err(js)?.as_ref())
+            .map_err(js)?;
     }
     if !plan.attachments.is_empty() {
         let list = attachments(&plan.attachments).map_err(js)?;

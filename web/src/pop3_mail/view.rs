@@ -278,17 +278,7 @@ pub(super) fn clear_reader(mail: &PopMail) -> Result<(), JsValue> {
     *mail.reading.borrow_mut() = None;
     *mail.shown_html.borrow_mut() = None;
     *mail.shown_raw.borrow_mut() = None;
-    let reader: Element = by_id("reader")?;
-    reader.set_text_content(None);
-    reader.append_child(
-        text_element(
-            "p",
-            &[("class", "placeholder")],
-            "Select a message to read it.",
-        )?
-        .as_ref(),
-    )?;
-    Ok(())
+    panes::show_nothing(&by_id::<Element>("reader")?)
 }
 
 /// The header block and the toolbar of `message`, with an empty body below to fill.
@@ -370,14 +360,7 @@ fn show_text_and_attachments(body: &Element, parts: &mime::MessageParts) -> Resu
     } else if let Some(text) = &parts.text {
         body.append_child(message_view::text_with_links(text)?.as_ref())?;
     } else {
-        body.append_child(
-            text_element(
-                "p",
-                &[("class", "placeholder")],
-                "This message has no text to show.",
-            )?
-            .as_ref(),
-        )?;
+        body.append_child(message_view::no_text()?.as_ref())?;
     }
     if !parts.attachments.is_empty() {
         let section = element(

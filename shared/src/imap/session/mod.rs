@@ -689,32 +689,11 @@ fn copy_uid(code: Option<&Code<'_>>) -> Option<CopyUid> {
     }
 }
 
-impl crate::engine::Engine for Session {
-    type Event = Event;
-    type Error = ProtocolError;
-    type RequestId = RequestId;
-    type Outcome = Outcome;
-    type Refusal = CommandError;
-
-    fn completed_request(event: &Event) -> Option<RequestId> {
-        match event {
-            Event::Completed { id, .. } => Some(*id),
-            _ => None,
-        }
-    }
-
-    fn completion(event: Event) -> Result<(RequestId, Result<Outcome, CommandError>), Event> {
-        match event {
-            Event::Completed { id, result } => Ok((id, result)),
-            other => Err(other),
-        }
-    }
-
-    fn receive(&mut self, bytes: &[u8]) {
-        Session::receive(self, bytes);
-    }
-
-    fn progress(&mut self) -> Result<Step, ProtocolError> {
-        Session::progress(self)
-    }
-}
+crate::engine::impl_engine!(
+    Session,
+    Event,
+    ProtocolError,
+    RequestId,
+    Outcome,
+    CommandError
+);
