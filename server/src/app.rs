@@ -31,8 +31,15 @@ use crate::upstream::TlsConfigs;
 /// policy and add their own, stricter one (images from `data:` only, unless the user
 /// allowed remote images for that message: hence `http:`/`https:` here, which the
 /// page itself never uses). `frame-src` admits only those frames.
+///
+/// `style-src 'unsafe-inline'` is there for those frames: a `srcdoc` document gets
+/// this policy, and its own meta policy can only narrow it, so without it a message's
+/// sanitized `style` attributes and the frame's own `<style>` do not apply. The page
+/// itself builds its DOM from text nodes and never inserts markup, so inline style
+/// gives nothing to an attacker there; scripts stay `'self'` only. The reasoning and
+/// the alternatives weighed are in docs/message-display.md.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
-     style-src 'self'; img-src 'self' data: blob: https: http:; font-src 'self'; connect-src 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https: http:; font-src 'self'; connect-src 'self'; \
      frame-src blob: about:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 pub struct App {

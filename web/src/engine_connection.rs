@@ -59,6 +59,23 @@ impl<S: Engine> EngineConnection<S> {
         }
     }
 
+    /// Like [`EngineConnection::pump_until`], but gives up after `ms` milliseconds
+    /// with `None`; the session is left as it was (no bytes are lost: what arrives
+    /// later is read by the next call).
+    pub async fn pump_until_within(
+        &mut self,
+        wanted: impl Fn(&S::Event) -> bool,
+        ms: i32,
+    ) -> Result<Option<S::Event>, DriveError<S::Error>> {
+        use futures_util::future::{Either, select};
+        let pump = std::pin::pin!(self.pump_until(wanted));
+        let timer = std::pin::pin!(crate::dom::sleep(ms));
+        match select(pump, timer).await {
+            Either::Left((result, _)) => result.map(Some),
+            Either::Right(((), _)) => Ok(None),
+        }
+    }
+
     /// Drives the engine until an event `wanted` accepts (looking in the backlog
     /// first); other events are kept in the backlog.
     pub async fn pump_until(

@@ -1,6 +1,8 @@
 //! The shared IMAP engine over the browser's tunnel.
 
-use postern_shared::imap::{CommandError, Event, Outcome, ProtocolError, RequestId, Session};
+use postern_shared::imap::{
+    CommandError, Event, Outcome, ProtocolError, RequestError, RequestId, Session,
+};
 use postern_shared::tunnel::Protocol;
 
 use crate::engine_connection::{DriveError, EngineConnection};
@@ -20,6 +22,9 @@ pub enum ConnectionError {
     Refused(#[from] CommandError),
     #[error("the mail server said goodbye: {0}")]
     Bye(String),
+    /// A request the engine would not send (e.g. LOGIN where the server disabled it).
+    #[error(transparent)]
+    Request(#[from] RequestError),
 }
 
 impl From<DriveError<ProtocolError>> for ConnectionError {
@@ -53,6 +58,20 @@ impl EngineConnection<Session> {
             Event::Bye(text) => Err(ConnectionError::Bye(text)),
             _ => Ok(connection),
         }
+    }
+
+    /// Signs in with LOGIN, then learns the capabilities of the signed-in session if
+    /// the server did not announce them on the way (a greeting replayed after the
+    /// Postern server's STARTTLS has none; Courier's LOGIN answer has none): one
+    /// CAPABILITY then, rather than guessing what the server can do.
+    pub async fn sign_in(&mut self, user: &str, password: &str) -> Result<(), ConnectionError> {
+        let login = self.session.login(user, password)?;
+        self.run(login).await?;
+        if !self.session.capabilities_known() {
+            let capability = self.session.capability();
+            self.run(capability).await?;
+        }
+        Ok(())
     }
 
     /// Waits for request `id`; a NO or BAD becomes [`ConnectionError::Refused`].

@@ -246,11 +246,7 @@ async fn sign_in() -> Result<Option<String>, JsValue> {
                 Ok(imap) => imap,
                 Err(error) => return Ok(Some(explain_imap(&error))),
             };
-            let login = match imap.session.login(&user, &password) {
-                Ok(id) => id,
-                Err(error) => return Ok(Some(error.to_string())),
-            };
-            if let Err(error) = imap.run(login).await {
+            if let Err(error) = imap.sign_in(&user, &password).await {
                 return Ok(Some(explain_imap(&error)));
             }
             // The password leaves the page's form. It stays in memory for the

@@ -151,8 +151,49 @@ async fn handshake(
         ))
     })?;
     let connector = TlsConnector::from(Arc::clone(&tls.for_upstream(&upstream.id)));
-    connector
-        .connect(name, tcp)
-        .await
-        .map_err(|e| ConnectError::tls(format!("TLS with the mail server failed: {e}")))
+    connector.connect(name, tcp).await.map_err(|e| {
+        let reason = e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            .map_or_else(
+                || e.to_string(),
+                |e| explain_tls(e, &upstream.tls_server_name),
+            );
+        ConnectError::tls(format!("TLS with the mail server failed: {reason}"))
+    })
+}
+
+/// A TLS failure in words an administrator (and the user who reports it) can act on.
+fn explain_tls(error: &rustls::Error, name: &str) -> String {
+    use rustls::CertificateError as Certificate;
+    let rustls::Error::InvalidCertificate(problem) = error else {
+        return error.to_string();
+    };
+    match problem {
+        Certificate::Expired | Certificate::ExpiredContext { .. } => {
+            "the mail server's certificate has expired".to_owned()
+        }
+        Certificate::NotValidYet | Certificate::NotValidYetContext { .. } => {
+            "the mail server's certificate is not valid yet (check the clocks)".to_owned()
+        }
+        Certificate::NotValidForName | Certificate::NotValidForNameContext { .. } => {
+            format!("the mail server's certificate is not made out to {name:?}")
+        }
+        Certificate::UnknownIssuer => "the mail server's certificate is signed by an \
+            authority this Postern server does not trust; for a private CA, set ca_file \
+            for this upstream"
+            .to_owned(),
+        Certificate::Other(other)
+            if matches!(
+                other.0.downcast_ref::<webpki::Error>(),
+                Some(webpki::Error::CaUsedAsEndEntity)
+            ) =>
+        {
+            "the mail server presents a CA certificate as its own (a self-signed \
+             certificate made with `openssl req -x509` is one); give the mail server a \
+             certificate signed by that CA instead, with CA:FALSE (README, \"Mail server certificates\")"
+                .to_owned()
+        }
+        other => format!("the mail server's certificate is not acceptable: {other}"),
+    }
 }

@@ -11,10 +11,16 @@
 //! - [`structure`]: a message's MIME parts and which of them to fetch to show it;
 //! - [`threading`]: RFC 5256 REFERENCES threading on the client, for servers without
 //!   THREAD;
+//! - [`folder_roles`]: which folder is the Trash, Sent... when the server does not
+//!   say (usual names in the personal namespace, the user's choice), and folder names
+//!   as the user sees them;
+//! - [`list_window`]: which messages a folder's list asks for first;
 //! - [`utf7`]: modified UTF-7 mailbox names.
 //!
 //! Timeouts, reconnects and the transport are the caller's: the engine has no clock.
 
+pub mod folder_roles;
+pub mod list_window;
 pub mod outcome;
 mod search;
 mod session;

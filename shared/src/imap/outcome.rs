@@ -49,6 +49,14 @@ pub enum Outcome {
     Copied(Option<CopyUid>),
     /// APPEND; the new message's UID when the server has UIDPLUS.
     Appended(Option<AppendUid>),
+    /// A MOVE or EXPUNGE on a server without UIDPLUS stopped before EXPUNGE, because
+    /// `others` (UIDs the request did not name) are marked `\Deleted` too and would
+    /// have been removed with them. The request's messages stay, marked `\Deleted`;
+    /// `copied` is what a MOVE's COPY reported.
+    NotExpunged {
+        copied: Option<CopyUid>,
+        others: Vec<u32>,
+    },
 }
 
 /// Counts from STATUS.

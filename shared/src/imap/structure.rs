@@ -106,14 +106,87 @@ fn text(value: &NString<'_>) -> Option<String> {
         .map(|s| String::from_utf8_lossy(s.as_ref()).into_owned())
 }
 
+/// A Content-Type or Content-Disposition parameter, in any of its forms: plain
+/// (`name="x"`, RFC 2047 encoded words accepted as many senders use them), extended
+/// (`name*=utf-8''tabelle-%C3%BC.csv`) or continued (`name*0*=...; name*1*=...`), the
+/// extended forms as RFC 2231 defines them. Dovecot and Cyrus pass these through
+/// unchanged in BODYSTRUCTURE.
 fn parameter(parameters: &[(IString<'_>, IString<'_>)], name: &str) -> Option<String> {
-    parameters
-        .iter()
-        .find(|(key, _)| lower(key) == name)
-        .map(|(_, value)| {
-            let raw = String::from_utf8_lossy(value.as_ref()).into_owned();
-            rfc2047_decoder::decode(raw.as_bytes()).unwrap_or(raw)
-        })
+    let value = |key: &str| {
+        parameters
+            .iter()
+            .find(|(k, _)| lower(k) == key)
+            .map(|(_, v)| v.as_ref())
+    };
+    if let Some(extended) = value(&format!("{name}*")) {
+        return Some(rfc2231_value(&[(extended, true)]));
+    }
+    let mut pieces = Vec::new();
+    for index in 0.. {
+        if let Some(piece) = value(&format!("{name}*{index}*")) {
+            pieces.push((piece, true));
+        } else if let Some(piece) = value(&format!("{name}*{index}")) {
+            pieces.push((piece, false));
+        } else {
+            break;
+        }
+    }
+    if !pieces.is_empty() {
+        return Some(rfc2231_value(&pieces));
+    }
+    value(name).map(|raw| {
+        let raw = String::from_utf8_lossy(raw).into_owned();
+        rfc2047_decoder::decode(raw.as_bytes()).unwrap_or(raw)
+    })
+}
+
+/// Joins RFC 2231 pieces (bytes, and whether the piece is percent-encoded) and
+/// decodes them with the charset the first encoded piece names (`utf-8'de'...`).
+fn rfc2231_value(pieces: &[(&[u8], bool)]) -> String {
+    let mut charset = None;
+    let mut bytes = Vec::new();
+    for (index, (piece, encoded)) in pieces.iter().enumerate() {
+        if !encoded {
+            bytes.extend_from_slice(piece);
+            continue;
+        }
+        let mut piece: &[u8] = piece;
+        if index == 0 {
+            // charset'language'value; either may be empty.
+            let mut fields = piece.splitn(3, |&b| b == b'\'');
+            if let (Some(set), Some(_language), Some(rest)) =
+                (fields.next(), fields.next(), fields.next())
+            {
+                charset = Some(String::from_utf8_lossy(set).into_owned());
+                piece = rest;
+            }
+        }
+        bytes.extend(percent_decoded(piece));
+    }
+    let charset = charset.filter(|c| !c.is_empty());
+    crate::reader::text::decode(&bytes, charset.as_deref().or(Some("utf-8")))
+}
+
+/// `%C3%BC` becomes the bytes C3 BC; a `%` not followed by two hex digits stays.
+fn percent_decoded(text: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == b'%'
+            && let (Some(high), Some(low)) = (
+                text.get(i + 1).copied().and_then(hex),
+                text.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push(high << 4 | low);
+            i += 3;
+        } else {
+            out.push(text[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 fn convert(structure: &BodyStructure<'_>, section: Vec<u32>) -> BodyPart {

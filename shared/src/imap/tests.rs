@@ -385,6 +385,107 @@ fn move_without_the_extension_copies_marks_and_expunges_in_turn() {
 }
 
 #[test]
+fn move_and_delete_on_base_imap_expunge_only_what_was_picked() {
+    // Courier-like: neither MOVE nor UIDPLUS.
+    let caps = b"* OK [CAPABILITY IMAP4rev1 CHILDREN NAMESPACE] ready\r\n";
+    let mut session = Session::new(1 << 20);
+    drive(&mut session, &[caps]);
+    let id = session
+        .move_to(&UidSet::of(&[4, 5]), "INBOX.Trash")
+        .unwrap();
+    let (sent, _) = drive(&mut session, &[b"P1 OK Copied\r\n"]);
+    assert_eq!(
+        String::from_utf8(sent).unwrap(),
+        "P1 UID COPY 4:5 INBOX.Trash\r\nP2 UID STORE 4:5 +FLAGS.SILENT (\\Deleted)\r\n"
+    );
+    // Before EXPUNGE, which would remove every \Deleted message: who else is marked?
+    let (sent, _) = drive(&mut session, &[b"P2 OK Stored\r\n"]);
+    assert_eq!(sent, b"P3 UID SEARCH DELETED\r\n");
+    let (sent, _) = drive(&mut session, &[b"* SEARCH 4 5\r\nP3 OK Search done\r\n"]);
+    assert_eq!(sent, b"P4 EXPUNGE\r\n");
+    let (_, events) = drive(
+        &mut session,
+        &[b"* 4 EXPUNGE\r\n* 4 EXPUNGE\r\nP4 OK Expunged\r\n"],
+    );
+    assert_eq!(completed(&events, id), &Ok(Outcome::Copied(None)));
+
+    // Another message (UID 2) is marked \Deleted already: no EXPUNGE, and the caller
+    // learns which message stood in the way.
+    let id = session.move_to(&UidSet::single(6), "INBOX.Trash").unwrap();
+    drive(&mut session, &[b"P5 OK Copied\r\n"]);
+    drive(&mut session, &[b"P6 OK Stored\r\n"]);
+    let (sent, events) = drive(&mut session, &[b"* SEARCH 2 6\r\nP7 OK Search done\r\n"]);
+    assert!(sent.is_empty(), "nothing more is sent: {sent:?}");
+    assert_eq!(
+        completed(&events, id),
+        &Ok(Outcome::NotExpunged {
+            copied: None,
+            others: vec![2]
+        })
+    );
+
+    // Deleting for good (in the Trash) checks the same way.
+    let id = session.expunge(&UidSet::single(9)).unwrap();
+    let (sent, _) = drive(&mut session, &[]);
+    assert_eq!(sent, b"P8 UID SEARCH DELETED\r\n");
+    let (sent, _) = drive(&mut session, &[b"* SEARCH 9\r\nP8 OK done\r\n"]);
+    assert_eq!(sent, b"P9 EXPUNGE\r\n");
+    let (_, events) = drive(&mut session, &[b"* 3 EXPUNGE\r\nP9 OK done\r\n"]);
+    assert_eq!(completed(&events, id), &Ok(Outcome::Done));
+
+    // With UIDPLUS, expunge is one UID EXPUNGE.
+    let mut session = Session::new(1 << 20);
+    drive(
+        &mut session,
+        &[b"* OK [CAPABILITY IMAP4rev1 UIDPLUS] ready\r\n"],
+    );
+    session.expunge(&UidSet::single(9)).unwrap();
+    let (sent, _) = drive(&mut session, &[]);
+    assert_eq!(sent, b"P1 UID EXPUNGE 9\r\n");
+}
+
+#[test]
+fn capabilities_are_unknown_until_announced_for_the_current_state() {
+    // A greeting replayed after STARTTLS carries no capabilities.
+    let mut session = Session::new(1 << 20);
+    drive(&mut session, &[b"* OK Courier-IMAP ready.\r\n"]);
+    assert!(!session.capabilities_known());
+    session.login("alice", "secret").unwrap();
+    drive(&mut session, &[b"P1 OK LOGIN Ok.\r\n"]);
+    assert!(!session.capabilities_known(), "LOGIN said nothing");
+    let id = session.capability();
+    let (sent, events) = drive(
+        &mut session,
+        &[b"* CAPABILITY IMAP4rev1 UIDPLUS SORT IDLE\r\nP2 OK done\r\n"],
+    );
+    assert_eq!(sent, b"P2 CAPABILITY\r\n");
+    assert!(completed(&events, id).is_ok());
+    assert!(session.capabilities_known());
+    assert!(session.has_capability("SORT"));
+
+    // Announced in the greeting, but not in the LOGIN answer: they may have changed.
+    let mut session = Session::new(1 << 20);
+    drive(&mut session, &[GREETING]);
+    assert!(session.capabilities_known());
+    session.login("alice", "secret").unwrap();
+    drive(&mut session, &[b"P1 OK Logged in\r\n"]);
+    assert!(!session.capabilities_known());
+
+    // Announced in the LOGIN answer (Dovecot), or untagged during it: known.
+    for answer in [
+        b"P1 OK [CAPABILITY IMAP4rev1 MOVE] Logged in\r\n".as_slice(),
+        b"* CAPABILITY IMAP4rev1 MOVE\r\nP1 OK Logged in\r\n".as_slice(),
+    ] {
+        let mut session = Session::new(1 << 20);
+        drive(&mut session, &[GREETING]);
+        session.login("alice", "secret").unwrap();
+        drive(&mut session, &[answer]);
+        assert!(session.capabilities_known());
+        assert!(session.has_capability("MOVE"));
+    }
+}
+
+#[test]
 fn search_sort_thread_status_and_append() {
     let server = [
         b"* OK [CAPABILITY IMAP4rev1 SORT THREAD=REFERENCES LITERAL+ UIDPLUS ENABLE QRESYNC ID NAMESPACE] hi\r\n".as_slice(),
@@ -630,4 +731,36 @@ fn structure_tells_what_to_fetch_to_show_a_message() {
     assert_eq!(html.encoding, "quoted-printable");
     assert_eq!(html.charset.as_deref(), Some("utf-8"));
     assert!(plan.text.is_none() && plan.attachments.is_empty());
+}
+
+#[test]
+fn attachment_names_in_rfc_2231_form_are_decoded() {
+    // As Dovecot and Cyrus pass them through: extended, continued, and continued with
+    // a Latin-1 charset; a Content-Type `name*` when the disposition has none.
+    let server = b"* OK [CAPABILITY IMAP4rev1] hi\r\n\
+* 3 FETCH (UID 3 BODYSTRUCTURE ((\"text\" \"plain\" NIL NIL NIL \"7bit\" 4 1 NIL NIL NIL NIL)\
+(\"text\" \"csv\" NIL NIL NIL \"base64\" 10 1 NIL (\"attachment\" (\"filename*\" \"utf-8''tabelle-%C3%BC.csv\")) NIL NIL)\
+(\"application\" \"pdf\" NIL NIL NIL \"base64\" 10 NIL (\"attachment\" (\"filename*0*\" \"utf-8''Jahres\" \"filename*1*\" \"bericht-%E2%82%AC\" \"filename*2\" \".pdf\")) NIL NIL)\
+(\"application\" \"octet-stream\" (\"name*0*\" \"iso-8859-1'de'gr%FC\" \"name*1*\" \"%DFe.bin\") NIL NIL \"base64\" 10 NIL NIL NIL NIL) \
+\"mixed\" (\"boundary\" \"b\") NIL NIL NIL))\r\nP1 OK done\r\n";
+    let mut session = Session::new(1 << 20);
+    let id = session.fetch_structure(3).unwrap();
+    let (_, events) = drive(&mut session, &[server]);
+    let Ok(Outcome::Structure(root)) = completed(&events, id) else {
+        panic!("{events:?}")
+    };
+    let plan = crate::imap::structure::display_plan(root);
+    let names: Vec<Option<&str>> = plan
+        .attachments
+        .iter()
+        .map(|a| a.filename.as_deref())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            Some("tabelle-ü.csv"),
+            Some("Jahresbericht-€.pdf"),
+            Some("grüße.bin")
+        ]
+    );
 }

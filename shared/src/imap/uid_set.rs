@@ -31,6 +31,13 @@ impl UidSet {
         UidSet(ranges)
     }
 
+    /// Whether `uid` is in the set (`n:*` holds every UID from `n` on).
+    pub fn contains(&self, uid: u32) -> bool {
+        self.0
+            .iter()
+            .any(|&(first, last)| uid >= first && last.is_none_or(|last| uid <= last))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -63,6 +70,10 @@ mod tests {
         assert_eq!(UidSet::range(5, None).to_imap(), "5:*");
         assert_eq!(UidSet::single(9).to_imap(), "9");
         assert!(UidSet::of(&[]).is_empty());
+        assert!(UidSet::of(&[1, 2, 3, 7]).contains(2));
+        assert!(!UidSet::of(&[1, 2, 3, 7]).contains(5));
+        assert!(UidSet::range(5, None).contains(u32::MAX));
+        assert!(!UidSet::range(5, None).contains(4));
         assert!(UidSet::of(&[]).to_sequence_set().is_none());
         assert!(UidSet::single(0).to_sequence_set().is_none());
         assert!(

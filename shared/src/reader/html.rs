@@ -2,8 +2,11 @@
 //!
 //! Hostile mail is the main threat to a webmail, so HTML passes an allow-list
 //! (ammonia, on html5ever's spec-compliant parser): no scripts, no event handlers, no
-//! forms, no SVG or MathML, no `<style>`, `<meta>`, `<base>` or `<iframe>`, no `style`
-//! attributes (they can load remote content and overlay the UI), and only `http`,
+//! forms, no SVG or MathML, no `<style>`, `<meta>`, `<base>` or `<iframe>`; `style`
+//! attributes keep only declarations of an allow-list of properties that cannot load
+//! anything or lift content out of its place ([`STYLE_PROPERTIES`]: colours, fonts,
+//! text, spacing, borders, sizes; no `url(`, `position` or `background-image`), and
+//! only `http`,
 //! `https` and `mailto` links, which open in a new tab without a referrer. Remote
 //! images are removed unless the user allowed them for this message; `cid:` images
 //! are kept for the caller to resolve to the message's own inline parts.
@@ -98,7 +101,11 @@ pub fn sanitize(html: &str, allow_remote: bool) -> SafeHtml {
     .collect();
     let html = Builder::default()
         .tags(tags)
-        .generic_attributes(["align", "dir", "lang", "title"].into_iter().collect())
+        .generic_attributes(
+            ["align", "dir", "lang", "title", "style"]
+                .into_iter()
+                .collect(),
+        )
         .tag_attributes(
             [
                 ("a", ["href"].into_iter().collect()),
@@ -152,6 +159,7 @@ pub fn sanitize(html: &str, allow_remote: bool) -> SafeHtml {
                         None
                     }
                 }
+                (_, "style") => safe_style(value).map(Into::into),
                 // Links go only to the web or to a mail composer.
                 ("a", "href")
                     if !(lower.starts_with("http:")
@@ -169,6 +177,88 @@ pub fn sanitize(html: &str, allow_remote: bool) -> SafeHtml {
         html,
         blocked_remote: blocked.load(Ordering::Relaxed),
     }
+}
+
+/// CSS properties a message may set on its elements: how it looks, never where it
+/// sits on screen or what it loads (no `position`, `z-index`, `background-image`,
+/// `content`, `cursor`, `list-style-image`, `border-image`, `filter`).
+#[cfg(feature = "sanitizer")]
+const STYLE_PROPERTIES: [&str; 53] = [
+    "background-color",
+    "border",
+    "border-bottom",
+    "border-bottom-color",
+    "border-bottom-style",
+    "border-bottom-width",
+    "border-collapse",
+    "border-color",
+    "border-left",
+    "border-left-color",
+    "border-left-style",
+    "border-left-width",
+    "border-radius",
+    "border-right",
+    "border-right-color",
+    "border-right-style",
+    "border-right-width",
+    "border-spacing",
+    "border-style",
+    "border-top",
+    "border-top-color",
+    "border-top-style",
+    "border-top-width",
+    "border-width",
+    "color",
+    "display",
+    "font",
+    "font-family",
+    "font-size",
+    "font-style",
+    "font-variant",
+    "font-weight",
+    "height",
+    "letter-spacing",
+    "line-height",
+    "list-style-type",
+    "margin",
+    "margin-bottom",
+    "margin-left",
+    "margin-right",
+    "margin-top",
+    "max-width",
+    "min-width",
+    "padding",
+    "padding-bottom",
+    "padding-left",
+    "padding-right",
+    "padding-top",
+    "text-align",
+    "text-decoration",
+    "text-transform",
+    "vertical-align",
+    "width",
+];
+
+/// A `style` attribute reduced to its allowed declarations; `None` when none is left.
+/// A declaration whose value could fetch or run anything (`url(`, `expression(`,
+/// `image-set(`), or hide that behind CSS escapes (`\`), is dropped whole.
+#[cfg(feature = "sanitizer")]
+fn safe_style(style: &str) -> Option<String> {
+    let kept: Vec<String> = style
+        .split(';')
+        .filter_map(|declaration| {
+            let (property, value) = declaration.split_once(':')?;
+            let property = property.trim().to_ascii_lowercase();
+            let value = value.trim();
+            let lower = value.to_ascii_lowercase();
+            let risky = ["url(", "expression(", "image-set(", "\\", "@", "<"]
+                .iter()
+                .any(|bad| lower.contains(bad));
+            (STYLE_PROPERTIES.contains(&property.as_str()) && !risky && !value.is_empty())
+                .then(|| format!("{property}: {value}"))
+        })
+        .collect();
+    (!kept.is_empty()).then(|| kept.join("; "))
 }
 
 /// Raster images only: an SVG `data:` URL could carry script.
@@ -253,7 +343,7 @@ mod tests {
             "<embed",
             "<link",
             "<style",
-            "style=",
+            "position",
             "expression(",
             "evil.example",
             "tracker.example",
@@ -269,6 +359,21 @@ mod tests {
         assert!(safe.html.contains("Hello <b>friend</b>"));
         // The tracker, the SVG data URL and `src=x`; the image inside <math> goes with it.
         assert_eq!(safe.blocked_remote, 3);
+    }
+
+    #[test]
+    fn inline_styles_keep_only_how_things_look() {
+        let html = r#"<p style="color: #c00; font-family: Georgia, serif; position: fixed; top: 0; background: url(https://evil.example/a.png); background-color: url(https://evil.example/b.png)">red</p><td style="padding:4px;z-index:9;width:e\78pression(1)">x</td><span style="POSITION:absolute">y</span>"#;
+        let safe = sanitize(html, true);
+        assert!(
+            safe.html
+                .contains(r#"<p style="color: #c00; font-family: Georgia, serif">red</p>"#),
+            "{}",
+            safe.html
+        );
+        assert!(!safe.html.contains("evil.example"), "{}", safe.html);
+        assert!(!safe.html.contains("z-index") && !safe.html.contains("pression"));
+        assert!(safe.html.contains(r#"<span>y</span>"#), "{}", safe.html);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::rc::Rc;
 
-use postern_shared::imap::{FlagOperation, SpecialUse, UidSet};
+use postern_shared::imap::{FlagOperation, Outcome, SpecialUse, UidSet};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlElement, KeyboardEvent};
@@ -43,7 +43,11 @@ impl Action {
 
 /// The reader's toolbar for a message with these flags, offering `folders` (the
 /// other selectable folders) to move or copy to.
-pub(crate) fn toolbar(seen: bool, flagged: bool, folders: &[String]) -> Result<Element, JsValue> {
+pub(crate) fn toolbar(
+    seen: bool,
+    flagged: bool,
+    folders: &[Destination],
+) -> Result<Element, JsValue> {
     let bar = crate::panes::toolbar("Message actions")?;
     for (name, label, key) in [
         (
@@ -73,21 +77,32 @@ pub(crate) fn toolbar(seen: bool, flagged: bool, folders: &[String]) -> Result<E
         let choice = element("select", &[("data-transfer", kind), ("aria-label", &label)])?;
         choice.append_child(text_element("option", &[("value", "")], prompt)?.as_ref())?;
         for folder in folders {
-            choice.append_child(text_element("option", &[("value", folder)], folder)?.as_ref())?;
+            let option = text_element("option", &[("value", &folder.name)], &folder.label)?;
+            choice.append_child(option.as_ref())?;
         }
         bar.append_child(&choice)?;
     }
     Ok(bar)
 }
 
+/// A folder a message can go to: its name on the server, and as the user sees it.
+pub(crate) struct Destination {
+    pub name: String,
+    pub label: String,
+}
+
 /// The folders a message in the open folder can be moved or copied to.
-pub(crate) fn destinations(mail: &Mail) -> Vec<String> {
+pub(crate) fn destinations(mail: &Mail) -> Vec<Destination> {
     let current = mail.current.borrow().clone().unwrap_or_default();
+    let namespace = mail.namespace.borrow().clone().unwrap_or_default();
     mail.folders
         .borrow()
         .iter()
         .filter(|f| f.selectable && f.name != current)
-        .map(|f| f.name.clone())
+        .map(|f| Destination {
+            name: f.name.clone(),
+            label: namespace.display_name(&f.name).to_owned(),
+        })
         .collect()
 }
 
@@ -139,10 +154,10 @@ pub(crate) async fn apply(mail: &Rc<Mail>, uids: &[u32], action: Action) -> Resu
             if archive == current {
                 return Ok(());
             }
-            mail.request(|s| s.move_to(uids, &archive)).await?;
+            report_left_marked(mail.request(|s| s.move_to(uids, &archive)).await?);
         }
         Action::MoveTo(folder) => {
-            mail.request(|s| s.move_to(uids, folder)).await?;
+            report_left_marked(mail.request(|s| s.move_to(uids, folder)).await?);
         }
         Action::CopyTo(folder) => {
             mail.request(|s| s.copy(uids, folder)).await?;
@@ -150,14 +165,30 @@ pub(crate) async fn apply(mail: &Rc<Mail>, uids: &[u32], action: Action) -> Resu
         Action::Delete => {
             let trash = special_folder(mail, SpecialUse::Trash);
             match trash {
-                // In the Trash, delete for good.
                 Some(trash) if trash != current => {
-                    mail.request(|s| s.move_to(uids, &trash)).await?;
+                    report_left_marked(mail.request(|s| s.move_to(uids, &trash)).await?);
                 }
+                // In the Trash, delete for good; elsewhere only when the user says so
+                // (an account without a Trash folder, and none chosen in settings).
                 _ => {
+                    let count = listed.len();
+                    let question = if trash.is_some() {
+                        None
+                    } else if count == 1 {
+                        Some("This account has no Trash folder, so the message cannot be kept there. Delete it for good?".to_owned())
+                    } else {
+                        Some(format!(
+                            "This account has no Trash folder, so the messages cannot be kept there. Delete these {count} messages for good?"
+                        ))
+                    };
+                    if let Some(question) = question
+                        && !crate::dom::confirm(&question)
+                    {
+                        return Ok(());
+                    }
                     mail.request(|s| s.store_flags(uids, FlagOperation::Add, &["\\Deleted"], None))
                         .await?;
-                    mail.request(|s| s.expunge(uids)).await?;
+                    report_left_marked(mail.request(|s| s.expunge(uids)).await?);
                 }
             }
         }
@@ -174,6 +205,18 @@ pub(crate) async fn apply(mail: &Rc<Mail>, uids: &[u32], action: Action) -> Resu
         show_connection(&format!("Copied to {folder}."));
     }
     Ok(())
+}
+
+/// Says in words when a move or delete on a server without UIDPLUS had to leave the
+/// originals marked `\Deleted` (removing them would have removed other messages
+/// marked so too, which the user did not pick).
+fn report_left_marked(outcome: Outcome) {
+    if let Outcome::NotExpunged { others, .. } = outcome {
+        show_connection(&format!(
+            "Done, but the originals are only marked as deleted: {} other message(s) in this folder are marked deleted too (by another mail program), and this server can only remove all of them at once.",
+            others.len()
+        ));
+    }
 }
 
 fn run(mail: &Rc<Mail>, uid: u32, action: Action) {

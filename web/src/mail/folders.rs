@@ -3,7 +3,8 @@
 
 use std::rc::Rc;
 
-use postern_shared::imap::{MailboxInfo, Outcome, SpecialUse};
+use postern_shared::imap::folder_roles::{PersonalNamespace, assign_roles};
+use postern_shared::imap::{MailboxInfo, Outcome, SearchQuery, SpecialUse};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, HtmlElement};
@@ -25,36 +26,68 @@ fn rank(special: Option<SpecialUse>) -> (u8, &'static str) {
     }
 }
 
-/// Lists the folders, asks every count in one pipelined round trip, and shows them.
+/// Lists the folders (with NAMESPACE, the first time, in the same round trip), gives
+/// each role its folder where the server flags none ([`assign_roles`]), asks every
+/// count in one pipelined round trip, and shows them.
 pub(crate) async fn load(mail: &Rc<Mail>) -> Result<(), String> {
+    if mail.namespace.borrow().is_none() {
+        let asked = {
+            let mut imap = mail.imap.lock().await;
+            imap.session
+                .has_capability("NAMESPACE")
+                .then(|| imap.session.namespace())
+        };
+        let personal = match asked {
+            Some(id) => match mail.imap.lock().await.run(id).await {
+                Ok(Outcome::Namespaces(personal)) => PersonalNamespace::from_reply(&personal),
+                _ => PersonalNamespace::default(),
+            },
+            None => PersonalNamespace::default(),
+        };
+        *mail.namespace.borrow_mut() = Some(personal);
+    }
     let Outcome::Mailboxes(mut folders) = mail.request(|s| Ok(s.list())).await? else {
         return Err("the server answered LIST with something else".into());
     };
+    let namespace = mail.namespace.borrow().clone().unwrap_or_default();
+    assign_roles(&mut folders, &namespace, &[]);
     folders.sort_by(|a, b| (rank(a.special_use).0, &a.name).cmp(&(rank(b.special_use).0, &b.name)));
 
     let unread = unread_counts(mail, &folders).await;
-    render(&folders, &unread).map_err(|e| format!("{e:?}"))?;
+    render(&folders, &namespace, &unread).map_err(|e| format!("{e:?}"))?;
     *mail.folders.borrow_mut() = folders;
     Ok(())
 }
 
-/// Every folder's unread count, asked in one pipelined round trip.
-async fn unread_counts(mail: &Mail, folders: &[MailboxInfo]) -> Vec<(String, u32)> {
+/// Every folder's unread count, asked in one pipelined round trip: STATUS for each
+/// folder but the open one, which is counted with SEARCH UNSEEN (STATUS of the
+/// selected folder is a client bug to servers: RFC 3501 §6.3.10, Dovecot's
+/// `[CLIENTBUG]`).
+pub(crate) async fn unread_counts(mail: &Mail, folders: &[MailboxInfo]) -> Vec<(String, u32)> {
+    let open = mail.current.borrow().clone();
+    let unseen = SearchQuery {
+        unseen: true,
+        ..SearchQuery::default()
+    };
     let mut imap = mail.imap.lock().await;
     let ids: Vec<_> = folders
         .iter()
         .filter(|f| f.selectable)
         .filter_map(|f| {
-            imap.session
-                .status(&f.name)
-                .ok()
-                .map(|id| (f.name.clone(), id))
+            let id = if open.as_deref() == Some(f.name.as_str()) {
+                imap.session.search(&unseen)
+            } else {
+                imap.session.status(&f.name)
+            };
+            id.ok().map(|id| (f.name.clone(), id))
         })
         .collect();
     let mut unread = Vec::new();
     for (name, id) in ids {
-        if let Ok(Outcome::Status(status)) = imap.run(id).await {
-            unread.push((name, status.unseen.unwrap_or(0)));
+        match imap.run(id).await {
+            Ok(Outcome::Status(status)) => unread.push((name, status.unseen.unwrap_or(0))),
+            Ok(Outcome::Uids(uids)) => unread.push((name, uids.len() as u32)),
+            _ => {}
         }
     }
     unread
@@ -91,7 +124,11 @@ pub(crate) fn keep_counts_fresh(mail: &Rc<Mail>) -> Result<(), JsValue> {
     Ok(())
 }
 
-fn render(folders: &[MailboxInfo], unread: &[(String, u32)]) -> Result<(), JsValue> {
+fn render(
+    folders: &[MailboxInfo],
+    namespace: &PersonalNamespace,
+    unread: &[(String, u32)],
+) -> Result<(), JsValue> {
     let list: Element = by_id("folder-list")?;
     list.set_text_content(None);
     for folder in folders {
@@ -112,7 +149,7 @@ fn render(folders: &[MailboxInfo], unread: &[(String, u32)]) -> Result<(), JsVal
         let shown = if folder.special_use == Some(SpecialUse::Inbox) {
             "Inbox"
         } else {
-            folder.name.as_str()
+            namespace.display_name(&folder.name)
         };
         button.append_child(text_element("span", &[("class", "name")], shown)?.as_ref())?;
         item.append_child(&button)?;
@@ -186,6 +223,14 @@ async fn manage(mail: &Rc<Mail>, command: &str) -> Result<(), String> {
             let Some(name) = dom::ask_name("Name of the new folder:", "") else {
                 return Ok(());
             };
+            // Inside the personal namespace: Courier refuses `Projects` and wants
+            // `INBOX.Projects`.
+            let name = mail
+                .namespace
+                .borrow()
+                .clone()
+                .unwrap_or_default()
+                .full_name(&name);
             mail.request(|s| s.create(&name)).await?;
             mail.request(|s| s.subscribe(&name)).await?;
             name

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
+use postern_shared::imap::list_window::{NewestWindow, newest_window};
 use postern_shared::imap::{Outcome, SearchQuery, SortBy, ThreadNode, UidSet, threading};
 use postern_shared::summary::MessageSummary;
 use wasm_bindgen::JsCast;
@@ -34,12 +35,13 @@ pub(crate) async fn open_folder(mail: &Rc<Mail>, folder: &str) -> Result<(), Str
         box_.set_value("");
     }
     let title = if folder.eq_ignore_ascii_case("INBOX") {
-        "Inbox"
+        "Inbox".to_owned()
     } else {
-        folder
+        let namespace = mail.namespace.borrow().clone().unwrap_or_default();
+        namespace.display_name(folder).to_owned()
     };
     if let Ok(heading) = by_id::<Element>("folder-title") {
-        heading.set_text_content(Some(title));
+        heading.set_text_content(Some(&title));
     }
     folders::show_folder_tools(mail);
     let browsing = mail.sort.get().is_none();
@@ -72,18 +74,28 @@ pub(crate) async fn open_folder(mail: &Rc<Mail>, folder: &str) -> Result<(), Str
                 // Renumbered (UIDVALIDITY changed): nothing cached is valid.
                 let _ = cache.forget_folder(folder).await;
             }
-            let last = selected
-                .uid_next
-                .unwrap_or(u32::MAX)
-                .saturating_sub(1)
-                .max(1);
-            let first = last.saturating_sub(WINDOW - 1).max(1);
-            mail.window_start.set(first);
             mail.synced.set(current);
-            if selected.exists == 0 {
-                show_rows(mail, Vec::new(), None)?;
-            } else {
-                load_rows(mail).await?;
+            match newest_window(selected.exists, selected.uid_next, WINDOW) {
+                NewestWindow::Empty => {
+                    mail.window_start.set(1);
+                    show_rows(mail, Vec::new(), None)?;
+                }
+                NewestWindow::FromUid(first) => {
+                    mail.window_start.set(first);
+                    load_rows(mail).await?;
+                }
+                NewestWindow::Positions(positions) => {
+                    let Outcome::Summaries(rows) = mail
+                        .request(|s| s.fetch_summaries_at(positions.clone()))
+                        .await?
+                    else {
+                        return Err("the server answered FETCH with something else".into());
+                    };
+                    // From here on the window is known by UID, like any other.
+                    let first = rows.iter().map(|r| r.uid).min().unwrap_or(1);
+                    mail.window_start.set(first);
+                    show_rows(mail, rows, None)?;
+                }
             }
         }
     }
@@ -165,8 +177,15 @@ pub(crate) async fn refresh(mail: &Rc<Mail>) -> Result<(), String> {
     } else {
         load_rows(mail).await?;
     }
-    if let Outcome::Status(status) = mail.request(|s| s.status(&folder)).await? {
-        folders::set_unread(&folder, status.unseen.unwrap_or(0));
+    let open = mail
+        .folders
+        .borrow()
+        .iter()
+        .filter(|f| f.name == folder)
+        .cloned()
+        .collect::<Vec<_>>();
+    for (name, count) in folders::unread_counts(mail, &open).await {
+        folders::set_unread(&name, count);
     }
     Ok(())
 }

@@ -29,6 +29,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use futures_util::lock::Mutex;
+use postern_shared::imap::folder_roles::PersonalNamespace;
 use postern_shared::imap::{
     Extension, MailboxInfo, Outcome, RequestError, RequestId, Session, SortBy,
 };
@@ -56,6 +57,8 @@ pub(crate) struct Mail {
     account: Account,
     imap: Mutex<ImapConnection>,
     folders: RefCell<Vec<MailboxInfo>>,
+    /// Where the user's folders live (NAMESPACE); `None` until the first LIST.
+    namespace: RefCell<Option<PersonalNamespace>>,
     /// The open folder's name.
     current: RefCell<Option<String>>,
     rows: RefCell<Vec<MessageSummary>>,
@@ -142,15 +145,10 @@ impl Mail {
     ) -> Result<ImapConnection, ConnectionError> {
         let account = &self.account;
         let mut imap = ImapConnection::connect(&account.tunnel_url, &account.upstream).await?;
-        let invalid = |e: RequestError| ConnectionError::Bye(e.to_string());
-        let login = imap
-            .session
-            .login(&account.user, &account.password)
-            .map_err(invalid)?;
-        imap.run(login).await?;
+        imap.sign_in(&account.user, &account.password).await?;
         enable_condstore(&mut imap).await;
         if let Some(folder) = folder {
-            let select = imap.session.select(folder, read_only).map_err(invalid)?;
+            let select = imap.session.select(folder, read_only)?;
             imap.run(select).await?;
         }
         Ok(imap)
@@ -179,6 +177,7 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
         account,
         imap: Mutex::new(imap),
         folders: RefCell::new(Vec::new()),
+        namespace: RefCell::new(None),
         current: RefCell::new(None),
         rows: RefCell::new(Vec::new()),
         search: RefCell::new(None),

@@ -16,7 +16,7 @@ use crate::dom::{by_id, element, text_element};
 const DRAG_TYPE: &str = "application/x-postern-uids";
 
 /// The bar above the rows, shown while something is selected.
-pub(crate) fn bar(folders: &[String]) -> Result<Element, JsValue> {
+pub(crate) fn bar(folders: &[actions::Destination]) -> Result<Element, JsValue> {
     let bar = element(
         "div",
         &[
@@ -58,11 +58,12 @@ pub(crate) fn bar(folders: &[String]) -> Result<Element, JsValue> {
     Ok(bar)
 }
 
-fn fill_folders(select: &Element, folders: &[String]) -> Result<(), JsValue> {
+fn fill_folders(select: &Element, folders: &[actions::Destination]) -> Result<(), JsValue> {
     select.set_text_content(None);
     select.append_child(text_element("option", &[("value", "")], "Move to…")?.as_ref())?;
     for folder in folders {
-        select.append_child(text_element("option", &[("value", folder)], folder)?.as_ref())?;
+        let option = text_element("option", &[("value", &folder.name)], &folder.label)?;
+        select.append_child(option.as_ref())?;
     }
     Ok(())
 }

@@ -86,12 +86,17 @@ pub enum ProtocolError {
     BareLineFeed(String),
 }
 
-/// The steps of a MOVE on a server without the MOVE extension (RFC 6851 §3.3).
-/// Each runs only after the previous one succeeded, so a failed copy never deletes.
+/// The steps of a MOVE on a server without the MOVE extension (RFC 6851 §3.3), and of
+/// removing messages already marked `\Deleted`. Each runs only after the previous one
+/// succeeded, so a failed copy never deletes. Without UIDPLUS there is no UID EXPUNGE:
+/// a plain EXPUNGE removes *every* message marked `\Deleted`, so the folder is searched
+/// first and EXPUNGE is sent only when no other message is marked.
 #[derive(Debug, Clone)]
 enum MoveStep {
     Copying,
     MarkingDeleted,
+    /// UID SEARCH DELETED, collecting into `deleted`.
+    CheckingDeleted,
     Expunging,
 }
 
@@ -122,9 +127,28 @@ enum Work {
     Move {
         step: MoveStep,
         uids: UidSet,
-        destination: Mailbox<'static>,
+        /// `None` when only removing (the messages were marked `\Deleted` already).
+        destination: Option<Mailbox<'static>>,
         copied: Option<CopyUid>,
+        /// What UID SEARCH DELETED found, on a server without UIDPLUS.
+        deleted: Vec<u32>,
     },
+    /// LOGIN or AUTHENTICATE; `announced` once the server sent CAPABILITY meanwhile.
+    Login {
+        announced: bool,
+    },
+}
+
+impl Work {
+    fn move_from(step: MoveStep, uids: &UidSet, destination: Option<Mailbox<'static>>) -> Work {
+        Work::Move {
+            step,
+            uids: uids.clone(),
+            destination,
+            copied: None,
+            deleted: Vec::new(),
+        }
+    }
 }
 
 struct Pending {
@@ -142,6 +166,10 @@ pub struct Session {
     pending: Vec<Pending>,
     events: VecDeque<Event>,
     capabilities: Vec<String>,
+    /// Whether `capabilities` describe the session as it is now: false until the
+    /// server announces them, and again after authentication until it announces them
+    /// anew (in the LOGIN answer or untagged), since they may change there.
+    capabilities_current: bool,
     enabled: Vec<String>,
     idle: Option<(CommandHandle, String)>,
     selected: Option<SelectedMailbox>,
@@ -164,6 +192,7 @@ impl Session {
             pending: Vec::new(),
             events: VecDeque::new(),
             capabilities: Vec::new(),
+            capabilities_current: false,
             enabled: Vec::new(),
             idle: None,
             selected: None,
@@ -176,6 +205,14 @@ impl Session {
         &self.capabilities
     }
 
+    /// Whether the server announced its capabilities for the current state (after
+    /// the greeting, or after authentication). When false, send [`Session::capability`]
+    /// before relying on [`Session::has_capability`]: a greeting replayed after STARTTLS
+    /// carries none, and some servers (Courier) say nothing in their LOGIN answer.
+    pub fn capabilities_known(&self) -> bool {
+        self.capabilities_current
+    }
+
     pub fn has_capability(&self, name: &str) -> bool {
         self.capabilities
             .iter()
@@ -185,6 +222,12 @@ impl Session {
     /// Whether ENABLE turned this extension on (e.g. "QRESYNC").
     pub fn is_enabled(&self, name: &str) -> bool {
         self.enabled.iter().any(|c| c.eq_ignore_ascii_case(name))
+    }
+
+    /// The IDLE request in progress (until the server answers its DONE), if any.
+    pub fn idle_request(&self) -> Option<RequestId> {
+        let (_, tag) = self.idle.as_ref()?;
+        self.pending.iter().find(|p| &p.tag == tag).map(|p| p.id)
     }
 
     /// The selected mailbox, kept up to date by unsolicited EXISTS and EXPUNGE.
@@ -279,6 +322,14 @@ impl Session {
         let outcome = match work {
             Work::Capability => Outcome::Capabilities(self.capabilities.clone()),
             Work::Plain => Outcome::Done,
+            Work::Login { announced } => {
+                if !announced && !matches!(code, Some(Code::Capability(_))) {
+                    // Authentication may change what the server offers (RFC 3501
+                    // §6.2.3): what the greeting said no longer holds.
+                    self.capabilities_current = false;
+                }
+                Outcome::Done
+            }
             Work::Id(fields) => Outcome::ServerId(fields),
             Work::Enable(enabled) => Outcome::Enabled(enabled),
             Work::Namespace(namespaces) => Outcome::Namespaces(namespaces),
@@ -327,7 +378,8 @@ impl Session {
                 uids,
                 destination,
                 copied,
-            } => match self.next_move_step(id, step, uids, destination, copied, code) {
+                deleted,
+            } => match self.next_move_step(id, step, uids, destination, copied, deleted, code) {
                 Some(outcome) => outcome,
                 None => return, // the next step is on its way
             },
@@ -340,6 +392,7 @@ impl Session {
 
     fn absorb_capabilities(&mut self, capabilities: impl Iterator<Item = String>) {
         self.capabilities = capabilities.map(|c| c.to_ascii_uppercase()).collect();
+        self.capabilities_current = true;
     }
 
     fn absorb_capability_code(&mut self, code: Option<&Code<'_>>) {
@@ -442,6 +495,11 @@ impl Session {
         match data {
             Data::Capability(capabilities) => {
                 self.absorb_capabilities(capabilities.as_ref().iter().map(|c| c.to_string()));
+                for pending in &mut self.pending {
+                    if let Work::Login { announced } = &mut pending.work {
+                        *announced = true;
+                    }
+                }
             }
             Data::List {
                 items,
@@ -511,7 +569,12 @@ impl Session {
             }
             Data::Search(uids, _) | Data::Sort(uids, _) => {
                 if let Some(found) = self.collecting(|w| match w {
-                    Work::Search(found) => Some(found),
+                    Work::Search(found)
+                    | Work::Move {
+                        step: MoveStep::CheckingDeleted,
+                        deleted: found,
+                        ..
+                    } => Some(found),
                     _ => None,
                 }) {
                     found.extend(uids.iter().map(|u| u.get()));

@@ -19,6 +19,7 @@ use imap_next::imap_types::fetch::{
 use imap_next::imap_types::flag::{Flag, StoreResponse, StoreType};
 use imap_next::imap_types::mailbox::Mailbox;
 use imap_next::imap_types::response::Code;
+use imap_next::imap_types::search::SearchKey;
 use imap_next::imap_types::sequence::SequenceSet;
 use imap_next::imap_types::status::StatusDataItemName;
 
@@ -122,7 +123,7 @@ impl Session {
         }
         let body = CommandBody::login(user.to_owned(), password.to_owned())
             .map_err(|_| RequestError::InvalidArgument("this user name or password"))?;
-        Ok(self.enqueue(body, Work::Plain))
+        Ok(self.enqueue(body, Work::Login { announced: false }))
     }
 
     /// AUTHENTICATE PLAIN (RFC 4616), with the initial response in the command when
@@ -144,7 +145,7 @@ impl Session {
             self.auth_response = Some(response);
             CommandBody::authenticate(AuthMechanism::Plain)
         };
-        Ok(self.enqueue(body, Work::Plain))
+        Ok(self.enqueue(body, Work::Login { announced: false }))
     }
 
     /// LIST "" "*": every folder, with special-use attributes where the server gives them.
@@ -450,8 +451,10 @@ impl Session {
     }
 
     /// MOVE (RFC 6851); without the extension, COPY, then STORE `\Deleted`, then UID
-    /// EXPUNGE, each step only after the previous one succeeded (needs UIDPLUS, so no
-    /// other message marked `\Deleted` is expunged by accident).
+    /// EXPUNGE (UIDPLUS) or, on a base IMAP server, EXPUNGE once UID SEARCH DELETED
+    /// showed that no other message of the folder is marked `\Deleted` (it would go
+    /// too). If others are, the originals stay marked and the outcome is
+    /// [`Outcome::NotExpunged`]: never remove what the user did not pick.
     pub fn move_to(&mut self, uids: &UidSet, destination: &str) -> Result<RequestId, RequestError> {
         let sequence_set = sequence_set(uids)?;
         let mailbox = mailbox(destination)?;
@@ -463,34 +466,50 @@ impl Session {
             };
             return Ok(self.enqueue(body, Work::Copy));
         }
-        if !self.has_capability("UIDPLUS") {
-            return Err(RequestError::Unsupported("MOVE or UIDPLUS"));
-        }
         let body = CommandBody::Copy {
             sequence_set,
             mailbox: mailbox.clone(),
             uid: true,
         };
-        let work = Work::Move {
-            step: MoveStep::Copying,
-            uids: uids.clone(),
-            destination: mailbox,
-            copied: None,
-        };
-        Ok(self.enqueue(body, work))
+        Ok(self.enqueue(
+            body,
+            Work::move_from(MoveStep::Copying, uids, Some(mailbox)),
+        ))
     }
 
-    /// Runs the next step of a fallback MOVE; `Some` when the move is finished.
+    /// Removes these messages, which the caller marked `\Deleted`: UID EXPUNGE (RFC
+    /// 4315) with UIDPLUS; without it, EXPUNGE only when UID SEARCH DELETED finds no
+    /// other message marked (else [`Outcome::NotExpunged`], nothing removed).
+    pub fn expunge(&mut self, uids: &UidSet) -> Result<RequestId, RequestError> {
+        let sequence_set = sequence_set(uids)?;
+        let (body, step) = if self.has_capability("UIDPLUS") {
+            (
+                CommandBody::ExpungeUid { sequence_set },
+                MoveStep::Expunging,
+            )
+        } else {
+            (deleted_search(), MoveStep::CheckingDeleted)
+        };
+        Ok(self.enqueue(body, Work::move_from(step, uids, None)))
+    }
+
+    /// Runs the next step of a fallback MOVE or EXPUNGE; `Some` when it is finished.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn next_move_step(
         &mut self,
         id: RequestId,
         step: MoveStep,
         uids: UidSet,
-        destination: Mailbox<'static>,
+        destination: Option<Mailbox<'static>>,
         copied: Option<CopyUid>,
+        deleted: Vec<u32>,
         code: Option<&Code<'_>>,
     ) -> Option<Outcome> {
         let sequence_set = sequence_set(&uids).expect("checked when the move began");
+        let finished = |copied| match destination.is_some() {
+            true => Outcome::Copied(copied),
+            false => Outcome::Done,
+        };
         let (body, step, copied) = match step {
             MoveStep::Copying => (
                 CommandBody::Store {
@@ -504,35 +523,34 @@ impl Session {
                 MoveStep::MarkingDeleted,
                 super::copy_uid(code),
             ),
-            MoveStep::MarkingDeleted => (
+            MoveStep::MarkingDeleted if self.has_capability("UIDPLUS") => (
                 CommandBody::ExpungeUid { sequence_set },
                 MoveStep::Expunging,
                 copied,
             ),
-            MoveStep::Expunging => return Some(Outcome::Copied(copied)),
+            MoveStep::MarkingDeleted => (deleted_search(), MoveStep::CheckingDeleted, copied),
+            MoveStep::CheckingDeleted => {
+                let others: Vec<u32> = deleted
+                    .iter()
+                    .copied()
+                    .filter(|uid| !uids.contains(*uid))
+                    .collect();
+                if !others.is_empty() {
+                    return Some(Outcome::NotExpunged { copied, others });
+                }
+                (CommandBody::Expunge, MoveStep::Expunging, copied)
+            }
+            MoveStep::Expunging => return Some(finished(copied)),
         };
         let work = Work::Move {
             step,
             uids,
             destination,
             copied,
+            deleted: Vec::new(),
         };
         self.send_as(id, body, work);
         None
-    }
-
-    /// UID EXPUNGE (RFC 4315): removes only these messages among those marked
-    /// `\Deleted`.
-    pub fn expunge(&mut self, uids: &UidSet) -> Result<RequestId, RequestError> {
-        if !self.has_capability("UIDPLUS") {
-            return Err(RequestError::Unsupported("UIDPLUS"));
-        }
-        Ok(self.enqueue(
-            CommandBody::ExpungeUid {
-                sequence_set: sequence_set(uids)?,
-            },
-            Work::Plain,
-        ))
     }
 
     /// APPEND a message (for Drafts and Sent), sent as a non-synchronising literal
@@ -699,4 +717,13 @@ fn summary_items() -> Vec<MessageDataItemName<'static>> {
             peek: true,
         },
     ]
+}
+
+/// UID SEARCH DELETED: which messages of the selected folder are marked `\Deleted`.
+fn deleted_search() -> CommandBody<'static> {
+    CommandBody::Search {
+        charset: None,
+        criteria: Vec1::from(SearchKey::Deleted),
+        uid: true,
+    }
 }
