@@ -14,6 +14,10 @@
 #   wasm-pack            builds the page bundle and runs the in-browser tests
 #   cargo-fuzz           the fuzz harness of the IMAP response path (stable Rust,
 #                        without a sanitizer)
+#   Courier-IMAP         a second real IMAP server for the interop tests; its packages
+#                        conflict with Dovecot's (apt would silently remove Dovecot),
+#                        so they are downloaded and unpacked into $tools/courier,
+#                        never installed; the libraries they need come from apt
 #   binaryen (npm)       a wasm-opt new enough for wasm-bindgen 0.2.13x; Debian's 108
 #                        silently corrupts its output, so ours goes first on PATH
 set -euo pipefail
@@ -33,6 +37,10 @@ command -v chromium >/dev/null || need_apt+=(chromium)
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+# Libraries of the unpacked Courier (ordinary packages, no conflict with Dovecot).
+for lib in libidn12 libltdl7 libpcre3 libgdbm6 libgnutls30; do
+  dpkg -s "$lib" >/dev/null 2>&1 || need_apt+=("$lib")
+done
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -67,4 +75,23 @@ fi
 if [ ! -x "$tools/node_modules/.bin/wasm-opt" ]; then
   log "npm: binaryen@132"
   npm install --prefix "$tools" --no-audit --no-fund --silent binaryen@132
+fi
+
+courier="$tools/courier"
+if [ ! -x "$courier/usr/bin/imapd" ]; then
+  log "apt-get download + dpkg-deb -x: Courier-IMAP into $courier (not installed)"
+  debs=$(mktemp -d)
+  # apt-get download writes into the current directory, as the _apt user if it can.
+  chmod 777 "$debs"
+  (cd "$debs" && apt-get download -qq courier-imap courier-base courier-authdaemon \
+    courier-authlib courier-authlib-userdb libcourier-unicode4 libgamin0 2>/dev/null) || {
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    (cd "$debs" && apt-get download -qq courier-imap courier-base courier-authdaemon \
+      courier-authlib courier-authlib-userdb libcourier-unicode4 libgamin0)
+  }
+  mkdir -p "$courier.partial"
+  for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$courier.partial"; done
+  rm -rf "$debs" "$courier"
+  mv "$courier.partial" "$courier"
 fi

@@ -3,6 +3,8 @@
 //! Everything here is a real part, started for one test and stopped when it is dropped:
 //! - [`dovecot`]: a Dovecot (IMAP, IMAPS, POP3, POP3S, STARTTLS) on free loopback
 //!   ports, in a temp directory, with test users and SPECIAL-USE folders;
+//! - [`courier`]: a Courier-IMAP (unpacked, never installed), in a mount namespace of
+//!   its own, for what Dovecot does not show: no UIDNEXT, no SPECIAL-USE, `INBOX.`;
 //! - [`corpus`]: realistic messages (encodings, multiparts, attachments, threads) and
 //!   the Maildir writer that seeds them in milliseconds;
 //! - [`certs`]: a throwaway CA and server certificate for the mail server's TLS;
@@ -18,6 +20,7 @@ pub mod browser;
 pub mod certs;
 pub mod client;
 pub mod corpus;
+pub mod courier;
 pub mod dovecot;
 pub mod engine_client;
 pub mod imap_client;

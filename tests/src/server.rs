@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+use crate::courier::Courier;
 use crate::dovecot::Dovecot;
 use crate::postfix::{Postfix, SubmissionPorts};
 use crate::{free_port, repo_root, target_dir};
@@ -88,6 +89,23 @@ imap = {{ port = {down}, tls = "none" }}
     pub fn mail_system(dovecot: &Dovecot, postfix: &Postfix) -> ServerConfig {
         ServerConfig {
             upstreams: working_upstreams(dovecot, Some(postfix.ports)),
+            ..ServerConfig::default()
+        }
+    }
+
+    /// A Courier-IMAP, reached plain on loopback (`courier`).
+    pub fn for_courier(courier: &Courier) -> ServerConfig {
+        ServerConfig {
+            upstreams: format!(
+                r#"
+[[upstream]]
+id = "courier"
+name = "Test Courier (plain)"
+host = "127.0.0.1"
+imap = {{ port = {port}, tls = "none" }}
+"#,
+                port = courier.imap,
+            ),
             ..ServerConfig::default()
         }
     }

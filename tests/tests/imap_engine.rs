@@ -153,14 +153,21 @@ async fn authentication_paths() {
     let mut client = ImapClient::connect(&server.tunnel_url(), upstream::STARTTLS)
         .await
         .unwrap();
+    // The greeting replayed after the server's STARTTLS has no capabilities: the
+    // session knows it does not know them.
+    assert!(!client.session.capabilities_known());
     let capability = client.session.capability();
     client.ok(capability).await;
+    assert!(client.session.capabilities_known());
     assert!(client.session.has_capability("SASL-IR"));
     let auth = client
         .session
         .authenticate_plain("alice", "alice-secret")
         .unwrap();
     client.ok(auth).await;
+    // Dovecot announces the signed-in capabilities in its answer.
+    assert!(client.session.capabilities_known());
+    assert!(client.session.has_capability("MOVE"));
 
     // A wrong password is a typed refusal, and the session stays usable.
     let mut client = ImapClient::connect(&server.tunnel_url(), upstream::PLAIN)

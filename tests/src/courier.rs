@@ -1,0 +1,298 @@
+//! A real Courier-IMAP for one test: the Debian packages unpacked into a private
+//! directory by `scripts/setup.sh` (never installed: they conflict with Dovecot),
+//! started on a free loopback port from a temp directory, stopped on drop.
+//!
+//! Courier reads its configuration from fixed paths (`/etc/courier`, the
+//! authentication socket under `/run/courier`, its modules in
+//! `/usr/lib/courier-authlib`). Each instance runs in a mount namespace of its own
+//! (`unshare -m`) where those paths are this test's directories, so instances in
+//! parallel tests never meet. The users' mail belongs to `nobody` (uid 65534), as
+//! Courier drops root for the mail process.
+//!
+//! What makes Courier worth testing against: no UIDNEXT in SELECT, no capabilities in
+//! the LOGIN answer, no SPECIAL-USE (Trash is just `INBOX.Trash`), the `INBOX.`
+//! personal namespace, no MOVE, and IDLE that reports nothing without FAM.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+
+use crate::corpus::Message;
+use crate::dovecot::USERS;
+use crate::free_port;
+
+/// Folders every account has; Courier flags none of them (no SPECIAL-USE).
+pub const FOLDERS: [&str; 3] = ["Trash", "Sent", "Drafts"];
+
+/// What the test Courier announces (its Debian default, without QUOTA and ACL).
+pub const CAPABILITIES: &str =
+    "IMAP4rev1 UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT IDLE";
+
+pub struct Courier {
+    dir: tempfile::TempDir,
+    /// Plain IMAP. (Courier's STARTTLS, through couriertls, wants the Debian package's
+    /// `courier` system user, which an unpacked tree lacks; not offered here.)
+    pub imap: u16,
+    child: Child,
+}
+
+/// Where `scripts/setup.sh` unpacked the Courier packages.
+pub fn unpacked_root() -> PathBuf {
+    let tools = std::env::var_os("POSTERN_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
+                .join(".cache/postern-tools")
+        });
+    tools.join("courier")
+}
+
+impl Courier {
+    /// Starts Courier-IMAP with the test users (as in [`crate::dovecot::USERS`]) and
+    /// their folders, and waits until it greets.
+    pub fn start() -> anyhow::Result<Courier> {
+        Courier::start_announcing(CAPABILITIES)
+    }
+
+    /// Like [`Courier::start`], announcing `capabilities` (e.g. without UIDPLUS, to
+    /// exercise base IMAP against a real server).
+    pub fn start_announcing(capabilities: &str) -> anyhow::Result<Courier> {
+        let root = unpacked_root();
+        anyhow::ensure!(
+            root.join("usr/bin/imapd").exists(),
+            "Courier is not unpacked in {} (scripts/setup.sh does it)",
+            root.display()
+        );
+        let dir = tempfile::Builder::new()
+            .prefix("postern-courier-")
+            .tempdir_in("/tmp")?;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
+        let etc = dir.path().join("etc");
+        std::fs::create_dir_all(&etc)?;
+        std::fs::write(
+            etc.join("authdaemonrc"),
+            "authmodulelist=\"authuserdb\"\ndaemons=2\nauthdaemonvar=/run/courier/authdaemon\nDEBUG_LOGIN=0\nDEFAULTOPTIONS=\"\"\nLOGGEROPTS=\"\"\n",
+        )?;
+        let mut accounts = String::new();
+        let mut secrets = String::new();
+        for (user, password) in USERS {
+            let home = dir.path().join("mail").join(user);
+            let maildir = home.join("Maildir");
+            for folder in std::iter::once("").chain(FOLDERS) {
+                let base = if folder.is_empty() {
+                    maildir.clone()
+                } else {
+                    maildir.join(format!(".{folder}"))
+                };
+                for sub in ["cur", "new", "tmp"] {
+                    std::fs::create_dir_all(base.join(sub))?;
+                }
+                if !folder.is_empty() {
+                    std::fs::write(base.join("maildirfolder"), "")?;
+                }
+            }
+            accounts.push_str(&format!(
+                "{user}\tuid=65534|gid=65534|home={}|mail={}|_=\n",
+                home.display(),
+                maildir.display()
+            ));
+            secrets.push_str(&format!("{user}\tsystempw={}\n", crypt(password)?));
+        }
+        chown_tree(&dir.path().join("mail"))?;
+        let makedat = root.join("usr/lib/courier/courier-authlib/makedatprog");
+        for (text, name) in [(accounts, "userdb"), (secrets, "userdbshadow")] {
+            let mut child = Command::new(&makedat)
+                .arg("-")
+                .arg(etc.join(format!("{name}.tmp")))
+                .arg(etc.join(format!("{name}.dat")))
+                .env("LD_LIBRARY_PATH", library_path(&root))
+                .stdin(Stdio::piped())
+                .spawn()?;
+            std::io::Write::write_all(
+                child.stdin.as_mut().expect("piped"),
+                format!("{text}.\n").as_bytes(),
+            )?;
+            drop(child.stdin.take());
+            anyhow::ensure!(child.wait()?.success(), "makedatprog failed for {name}");
+        }
+
+        let imap = free_port();
+        let script = dir.path().join("start.sh");
+        std::fs::write(
+            &script,
+            launch_script(&root, dir.path(), imap, capabilities),
+        )?;
+        let log = std::fs::File::create(dir.path().join("courier.log"))?;
+        let child = Command::new("unshare")
+            .arg("-m")
+            .arg("sh")
+            .arg(&script)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("cannot start Courier under unshare: {e}"))?;
+        let mut courier = Courier { dir, imap, child };
+        courier.wait_ready()?;
+        Ok(courier)
+    }
+
+    /// Courier's output so far, for failure messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("courier.log")).unwrap_or_default()
+    }
+
+    /// The Maildir++ directory of `folder` ("INBOX", or "Trash" for `INBOX.Trash`).
+    pub fn maildir(&self, user: &str, folder: &str) -> PathBuf {
+        let base = self.dir.path().join("mail").join(user).join("Maildir");
+        match folder.strip_prefix("INBOX.") {
+            _ if folder.eq_ignore_ascii_case("INBOX") => base,
+            Some(inner) => base.join(format!(".{inner}")),
+            None => base.join(format!(".{folder}")),
+        }
+    }
+
+    /// Writes messages into a folder's Maildir; Courier sees them at its next scan.
+    pub fn seed(&self, user: &str, folder: &str, messages: &[Message]) -> anyhow::Result<()> {
+        let maildir = self.maildir(user, folder);
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(maildir.join(sub))?;
+        }
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs();
+        for (n, message) in messages.iter().enumerate() {
+            let unique = format!("{stamp}.P{n:07}.postern-test");
+            let mut flags: Vec<char> = message.flags.chars().collect();
+            if message.seen {
+                flags.push('S');
+            }
+            flags.sort_unstable();
+            flags.dedup();
+            let flags: String = flags.into_iter().collect();
+            std::fs::write(
+                maildir.join("cur").join(format!("{unique}:2,{flags}")),
+                &message.raw,
+            )?;
+        }
+        chown_tree(&self.dir.path().join("mail"))?;
+        Ok(())
+    }
+
+    /// How many messages a folder holds, read from its Maildir.
+    pub fn count(&self, user: &str, folder: &str) -> usize {
+        let maildir = self.maildir(user, folder);
+        ["cur", "new"]
+            .iter()
+            .filter_map(|sub| std::fs::read_dir(maildir.join(sub)).ok())
+            .flatten()
+            .count()
+    }
+
+    fn wait_ready(&mut self) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                anyhow::bail!("Courier exited ({status}):\n{}", self.log());
+            }
+            if let Ok(stream) = TcpStream::connect(("127.0.0.1", self.imap)) {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut line = String::new();
+                if BufReader::new(stream).read_line(&mut line).is_ok() && line.starts_with("* OK") {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                anyhow::bail!("Courier did not listen in time:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Courier {
+    fn drop(&mut self) {
+        // The whole group: couriertcpd, authdaemond and every session they started.
+        let group = Pid::from_raw(self.child.id() as i32);
+        let _ = killpg(group, Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = killpg(group, Signal::SIGKILL);
+        let _ = self.child.wait();
+    }
+}
+
+fn library_path(root: &Path) -> String {
+    format!(
+        "{}:{}",
+        root.join("usr/lib").display(),
+        root.join("usr/lib/x86_64-linux-gnu").display()
+    )
+}
+
+/// The shell script run inside the mount namespace: Courier's fixed paths become
+/// this instance's directories, then authdaemond and couriertcpd start. The unpacked
+/// packages are mounted under `/run/courier/pkg`, since the mail process runs as
+/// `nobody`, who may not pass through `/root` where they are kept.
+fn launch_script(root: &Path, dir: &Path, port: u16, capabilities: &str) -> String {
+    let root = root.display();
+    let dir = dir.display();
+    format!(
+        r#"set -e
+mount --make-rprivate /
+mkdir -p /etc/courier /run/courier /usr/lib/courier-authlib
+mount -t tmpfs -o mode=0755 postern-courier /run/courier
+mkdir -p /run/courier/authdaemon /run/courier/pkg
+mount --bind {root} /run/courier/pkg
+P=/run/courier/pkg
+mount --bind {dir}/etc /etc/courier
+mount --bind $P/usr/lib/courier-authlib /usr/lib/courier-authlib
+export LD_LIBRARY_PATH=$P/usr/lib:$P/usr/lib/x86_64-linux-gnu
+set -a
+. /etc/courier/authdaemonrc
+set +a
+$P/usr/lib/courier/courier-authlib/authdaemond &
+for _ in $(seq 100); do [ -S /run/courier/authdaemon/socket ] && break; sleep 0.05; done
+export IMAP_CAPABILITY="{capabilities}"
+export IMAP_KEYWORDS=1 IMAP_ACL=0 IMAP_IDLE_TIMEOUT=60 IMAP_ENHANCEDIDLE=0
+export IMAP_TRASHFOLDERNAME=Trash IMAP_MOVE_EXPUNGE_TO_TRASH=0 IMAP_USELOCKS=1
+export IMAP_UMASK=022 IMAP_ULIMITD=131072 MAILDIRPATH=Maildir
+export IMAP_STARTTLS=NO
+exec $P/usr/sbin/couriertcpd -address=127.0.0.1 -nodnslookup -noidentlookup \
+  -maxprocs=40 -maxperip=40 {port} \
+  $P/usr/lib/courier/courier/imaplogin $P/usr/bin/imapd Maildir
+"#
+    )
+}
+
+/// A SHA-512 crypt(3) hash, as Courier's userdb stores passwords.
+fn crypt(password: &str) -> anyhow::Result<String> {
+    let output = Command::new("openssl")
+        .args(["passwd", "-6", password])
+        .output()?;
+    anyhow::ensure!(output.status.success(), "openssl passwd failed");
+    Ok(String::from_utf8(output.stdout)?.trim().to_owned())
+}
+
+fn chown_tree(path: &Path) -> anyhow::Result<()> {
+    std::os::unix::fs::chown(path, Some(65534), Some(65534))?;
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            chown_tree(&entry?.path())?;
+        }
+    }
+    Ok(())
+}
