@@ -195,6 +195,18 @@ impl Browser {
 
     /// Clicks the element at `css`. The page re-renders lists live, so an element
     /// found a moment ago may be replaced before the click lands: find it again.
+    /// Fills the sign-in form and submits it.
+    pub async fn sign_in(&self, upstream: &str, protocol: &str, user: &str, password: &str) {
+        self.select("#upstream", upstream).await.unwrap();
+        self.select("#protocol", protocol).await.unwrap();
+        for (field, value) in [("#user", user), ("#password", password)] {
+            let input = self.client.find(Locator::Css(field)).await.unwrap();
+            input.clear().await.unwrap();
+            input.send_keys(value).await.unwrap();
+        }
+        self.click("#connect").await.unwrap();
+    }
+
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
         let mut attempt = 0;
         loop {

@@ -63,25 +63,7 @@ async fn setup_with(extra: &[Message], chromium_args: &[&str]) -> Setup {
 }
 
 async fn sign_in(browser: &Browser, upstream: &str, protocol: &str, password: &str) {
-    sign_in_with(browser, upstream, protocol, "alice", password).await;
-}
-
-/// Fills the sign-in form for any test user and submits it.
-async fn sign_in_with(
-    browser: &Browser,
-    upstream: &str,
-    protocol: &str,
-    user: &str,
-    password: &str,
-) {
-    browser.select("#upstream", upstream).await.unwrap();
-    browser.select("#protocol", protocol).await.unwrap();
-    for (field, value) in [("#user", user), ("#password", password)] {
-        let input = browser.client.find(Locator::Css(field)).await.unwrap();
-        input.clear().await.unwrap();
-        input.send_keys(value).await.unwrap();
-    }
-    browser.click("#connect").await.unwrap();
+    browser.sign_in(upstream, protocol, "alice", password).await;
 }
 
 /// A page signed in to the `plain` upstream, its Inbox listed.
@@ -1160,7 +1142,9 @@ async fn compose_send_and_reply_through_real_smtp() {
         &system.browser,
         &system.downloads,
     );
-    sign_in_with(browser, "plain", "imap", "alice", "alice-secret").await;
+    browser
+        .sign_in("plain", "imap", "alice", "alice-secret")
+        .await;
     browser.wait_text("#rows", "Survey data").await.unwrap();
     browser.click("#write").await.unwrap();
     browser
@@ -1218,7 +1202,7 @@ async fn compose_send_and_reply_through_real_smtp() {
     // Bob replies from his own session.
     browser.click("#sign-out").await.unwrap();
     sign_in_form(browser).await;
-    sign_in_with(browser, "plain", "imap", "bob", "bob-secret").await;
+    browser.sign_in("plain", "imap", "bob", "bob-secret").await;
     browser.wait_text("#rows", "Plan für März").await.unwrap();
     browser.click("#rows .row").await.unwrap();
     browser
@@ -1254,7 +1238,9 @@ async fn compose_send_and_reply_through_real_smtp() {
     // Alice sees the reply under her message.
     browser.click("#sign-out").await.unwrap();
     sign_in_form(browser).await;
-    sign_in_with(browser, "plain", "imap", "alice", "alice-secret").await;
+    browser
+        .sign_in("plain", "imap", "alice", "alice-secret")
+        .await;
     browser
         .wait_text("#rows", &format!("Re: {subject}"))
         .await
@@ -1283,7 +1269,9 @@ async fn drafts_are_kept_resumed_and_cleared_and_refusals_lose_nothing() {
     let system = mail_system().await;
     let browser = &system.browser;
     let drafts = system.dovecot.maildir("alice", "Drafts");
-    sign_in_with(browser, "plain", "imap", "alice", "alice-secret").await;
+    browser
+        .sign_in("plain", "imap", "alice", "alice-secret")
+        .await;
     browser.wait_text("#rows", "Survey data").await.unwrap();
     write(browser).await;
     fill(
@@ -1678,7 +1666,9 @@ async fn a_big_folder_is_a_virtual_list() {
 async fn forward_as_attachment_and_a_message_too_big() {
     let system = mail_system().await;
     let browser = &system.browser;
-    sign_in_with(browser, "plain", "imap", "alice", "alice-secret").await;
+    browser
+        .sign_in("plain", "imap", "alice", "alice-secret")
+        .await;
     browser
         .wait_text("#rows", "Lunch on Friday?")
         .await
@@ -1759,4 +1749,31 @@ async fn forward_as_attachment_and_a_message_too_big() {
     assert!(said.contains("Not sent"), "{said}");
     assert_eq!(field_value(browser, "#compose-subject").await, "Too big");
     assert_eq!(maildir_messages(&bob).len(), 1, "nothing more arrived");
+}
+
+/// Clicking the open folder again replaces its live watcher; the old one's tunnel is
+/// closed on purpose and must not be taken for a dropped connection (it was: a new
+/// login about once a second, for ever).
+#[tokio::test]
+async fn reopening_the_open_folder_does_not_start_a_reconnect_loop() {
+    let setup = signed_in(&[]).await;
+    let browser = &setup.browser;
+    let logins = || setup.dovecot.log().matches("Login: user=<alice>").count();
+    // Let the watcher of the first opening sign in.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = logins();
+    for _ in 0..3 {
+        browser.click("[data-folder=\"INBOX\"]").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let after = logins();
+    // One new watcher per click at most; a loop makes one more every second or so.
+    assert!(
+        after - before <= 3,
+        "{} logins in 9 s after three clicks",
+        after - before
+    );
+    let status = browser.text("#connection").await.unwrap_or_default();
+    assert!(!status.contains("Reconnecting"), "{status}");
 }
