@@ -197,3 +197,24 @@ fn explain_tls(error: &rustls::Error, name: &str) -> String {
         other => format!("the mail server's certificate is not acceptable: {other}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[test]
+    fn certificate_failures_are_said_in_words() {
+        let ca_as_leaf = rustls::Error::InvalidCertificate(rustls::CertificateError::Other(
+            rustls::OtherError(Arc::new(webpki::Error::CaUsedAsEndEntity)),
+        ));
+        let said = explain_tls(&ca_as_leaf, "mail.example.org");
+        assert!(said.contains("CA certificate as its own"), "{said}");
+        assert!(!said.contains("CaUsedAsEndEntity"), "{said}");
+        let unknown = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        assert!(explain_tls(&unknown, "x").contains("ca_file"));
+        let name = rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName);
+        assert!(explain_tls(&name, "mail.example.org").contains("mail.example.org"));
+    }
+}
