@@ -11,7 +11,9 @@
 //!
 //! What makes Courier worth testing against: no UIDNEXT in SELECT, no capabilities in
 //! the LOGIN answer, no SPECIAL-USE (Trash is just `INBOX.Trash`), the `INBOX.`
-//! personal namespace, no MOVE, and IDLE that reports nothing without FAM.
+//! personal namespace, no MOVE, and IDLE that reports nothing: without FAM, Courier
+//! looks for changes during IDLE only every `IMAP_IDLE_TIMEOUT` seconds, set here to
+//! an hour, so only a client that asks (NOOP) sees new mail.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
@@ -24,6 +26,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
+use crate::certs::TestPki;
 use crate::corpus::Message;
 use crate::dovecot::USERS;
 use crate::free_port;
@@ -37,9 +40,9 @@ pub const CAPABILITIES: &str =
 
 pub struct Courier {
     dir: tempfile::TempDir,
-    /// Plain IMAP. (Courier's STARTTLS, through couriertls, wants the Debian package's
-    /// `courier` system user, which an unpacked tree lacks; not offered here.)
+    /// IMAP with STARTTLS offered.
     pub imap: u16,
+    pub pki: TestPki,
     child: Child,
 }
 
@@ -74,6 +77,28 @@ impl Courier {
             .prefix("postern-courier-")
             .tempdir_in("/tmp")?;
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
+        let pki = TestPki::create(&dir.path().join("tls"))?;
+        // couriertls wants the key and the certificate in one file.
+        std::fs::write(
+            dir.path().join("tls/imapd.pem"),
+            [
+                std::fs::read(&pki.key_file)?,
+                std::fs::read(&pki.cert_file)?,
+            ]
+            .concat(),
+        )?;
+        // STARTTLS runs couriertls as the `courier` user the Debian package would have
+        // made: the namespace gets account files that have it.
+        for (file, line) in [
+            (
+                "passwd",
+                "courier:x:65534:65534:Courier:/nonexistent:/usr/sbin/nologin",
+            ),
+            ("group", "courier:x:65534:"),
+        ] {
+            let system = std::fs::read_to_string(Path::new("/etc").join(file))?;
+            std::fs::write(dir.path().join(file), format!("{system}{line}\n"))?;
+        }
         let etc = dir.path().join("etc");
         std::fs::create_dir_all(&etc)?;
         std::fs::write(
@@ -140,7 +165,12 @@ impl Courier {
             .process_group(0)
             .spawn()
             .map_err(|e| anyhow::anyhow!("cannot start Courier under unshare: {e}"))?;
-        let mut courier = Courier { dir, imap, child };
+        let mut courier = Courier {
+            dir,
+            imap,
+            pki,
+            child,
+        };
         courier.wait_ready()?;
         Ok(courier)
     }
@@ -185,16 +215,6 @@ impl Courier {
         }
         chown_tree(&self.dir.path().join("mail"))?;
         Ok(())
-    }
-
-    /// How many messages a folder holds, read from its Maildir.
-    pub fn count(&self, user: &str, folder: &str) -> usize {
-        let maildir = self.maildir(user, folder);
-        ["cur", "new"]
-            .iter()
-            .filter_map(|sub| std::fs::read_dir(maildir.join(sub)).ok())
-            .flatten()
-            .count()
     }
 
     fn wait_ready(&mut self) -> anyhow::Result<()> {
@@ -259,6 +279,8 @@ mkdir -p /run/courier/authdaemon /run/courier/pkg
 mount --bind {root} /run/courier/pkg
 P=/run/courier/pkg
 mount --bind {dir}/etc /etc/courier
+mount --bind {dir}/passwd /etc/passwd
+mount --bind {dir}/group /etc/group
 mount --bind $P/usr/lib/courier-authlib /usr/lib/courier-authlib
 export LD_LIBRARY_PATH=$P/usr/lib:$P/usr/lib/x86_64-linux-gnu
 set -a
@@ -267,10 +289,12 @@ set +a
 $P/usr/lib/courier/courier-authlib/authdaemond &
 for _ in $(seq 100); do [ -S /run/courier/authdaemon/socket ] && break; sleep 0.05; done
 export IMAP_CAPABILITY="{capabilities}"
-export IMAP_KEYWORDS=1 IMAP_ACL=0 IMAP_IDLE_TIMEOUT=60 IMAP_ENHANCEDIDLE=0
+export IMAP_CAPABILITY_TLS="{capabilities} AUTH=PLAIN"
+export IMAP_KEYWORDS=1 IMAP_ACL=0 IMAP_IDLE_TIMEOUT=3600 IMAP_ENHANCEDIDLE=0
 export IMAP_TRASHFOLDERNAME=Trash IMAP_MOVE_EXPUNGE_TO_TRASH=0 IMAP_USELOCKS=1
 export IMAP_UMASK=022 IMAP_ULIMITD=131072 MAILDIRPATH=Maildir
-export IMAP_STARTTLS=NO
+export IMAP_STARTTLS=YES IMAP_TLS_REQUIRED=0 COURIERTLS=$P/usr/bin/couriertls
+export TLS_CERTFILE={dir}/tls/imapd.pem TLS_VERIFYPEER=NONE
 exec $P/usr/sbin/couriertcpd -address=127.0.0.1 -nodnslookup -noidentlookup \
   -maxprocs=40 -maxperip=40 {port} \
   $P/usr/lib/courier/courier/imaplogin $P/usr/bin/imapd Maildir

@@ -8,6 +8,7 @@
 //! - [`corpus`]: realistic messages (encodings, multiparts, attachments, threads) and
 //!   the Maildir writer that seeds them in milliseconds;
 //! - [`certs`]: a throwaway CA and server certificate for the mail server's TLS;
+//! - [`mail_store`]: the same on-disk checks for any of those servers;
 //! - [`server`]: a `postern-server` process with a generated config;
 //! - [`client`]: a native WebSocket client speaking the tunnel contract;
 //! - [`engine_client`]: a shared protocol engine driven over that client, with
@@ -24,6 +25,7 @@ pub mod courier;
 pub mod dovecot;
 pub mod engine_client;
 pub mod imap_client;
+pub mod mail_store;
 pub mod pop3_client;
 pub mod postfix;
 pub mod server;

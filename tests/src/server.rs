@@ -93,7 +93,8 @@ imap = {{ port = {down}, tls = "none" }}
         }
     }
 
-    /// A Courier-IMAP, reached plain on loopback (`courier`).
+    /// A Courier-IMAP reached plain (`courier`) and with STARTTLS done by the server
+    /// (`courier-starttls`, verified against the test CA).
     pub fn for_courier(courier: &Courier) -> ServerConfig {
         ServerConfig {
             upstreams: format!(
@@ -103,8 +104,16 @@ id = "courier"
 name = "Test Courier (plain)"
 host = "127.0.0.1"
 imap = {{ port = {port}, tls = "none" }}
+
+[[upstream]]
+id = "courier-starttls"
+name = "Test Courier (STARTTLS)"
+host = "localhost"
+ca_file = "{ca}"
+imap = {{ port = {port}, tls = "starttls" }}
 "#,
                 port = courier.imap,
+                ca = courier.pki.ca_file.display(),
             ),
             ..ServerConfig::default()
         }

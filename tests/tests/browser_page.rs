@@ -1777,3 +1777,43 @@ async fn reopening_the_open_folder_does_not_start_a_reconnect_loop() {
     let status = browser.text("#connection").await.unwrap_or_default();
     assert!(!status.contains("Reconnecting"), "{status}");
 }
+
+/// The user may choose which folder is the Trash (for servers that flag none, or the
+/// wrong one); Delete then moves there. The choice is remembered in this browser.
+#[tokio::test]
+async fn the_trash_chosen_in_settings_is_where_delete_moves() {
+    let setup = signed_in(&[]).await;
+    let browser = &setup.browser;
+    browser.click("#folder-roles").await.unwrap();
+    browser
+        .select("#folder-roles-dialog [data-role=\"trash\"]", "Archive")
+        .await
+        .unwrap();
+    browser.click("#folder-roles-save").await.unwrap();
+    browser
+        .wait_text("#connection", "Folder roles saved")
+        .await
+        .unwrap();
+    browser.click("[data-uid=\"1\"]").await.unwrap();
+    browser
+        .wait_text("#reader pre.text", "Shall we meet on Thursday")
+        .await
+        .unwrap();
+    browser.click("[data-action=\"delete\"]").await.unwrap();
+    let archive = setup.dovecot.maildir("alice", "Archive");
+    let trash = setup.dovecot.maildir("alice", "Trash");
+    browser
+        .wait_for(Duration::from_secs(20), |_| {
+            let moved = postern_tests::mail_store::message_files(&archive).len() == 1;
+            async move { moved.then_some(()) }
+        })
+        .await
+        .unwrap();
+    assert!(postern_tests::mail_store::message_files(&trash).is_empty());
+    // Shown with the Trash's icon in the pane.
+    let icon = browser
+        .text("[data-folder=\"Archive\"] .icon")
+        .await
+        .unwrap();
+    assert_eq!(icon, "✖");
+}

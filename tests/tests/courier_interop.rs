@@ -9,7 +9,12 @@ use postern_shared::imap::{FlagOperation, Outcome, SearchQuery, SortBy, SpecialU
 use postern_tests::corpus;
 use postern_tests::courier::Courier;
 use postern_tests::imap_client::ImapClient;
+use postern_tests::mail_store::message_files;
 use postern_tests::server::{PosternServer, ServerConfig};
+
+fn count(courier: &Courier, folder: &str) -> usize {
+    message_files(&courier.maildir("alice", folder)).len()
+}
 
 fn start(capabilities: Option<&str>) -> (Courier, PosternServer) {
     let courier = match capabilities {
@@ -39,22 +44,33 @@ async fn signed_in(server: &PosternServer, upstream: &str) -> ImapClient {
 }
 
 #[tokio::test]
-async fn capabilities_are_asked_after_login() {
+async fn capabilities_are_asked_after_login_and_after_starttls() {
     let (_courier, server) = start(None);
-    let mut client = ImapClient::connect(&server.tunnel_url(), "courier")
-        .await
-        .unwrap();
-    assert!(client.session.capabilities_known(), "the greeting has them");
-    let login = client.session.login("alice", "alice-secret").unwrap();
-    client.ok(login).await;
-    // Courier's LOGIN answer carries none: what the greeting said may no longer hold.
-    assert!(!client.session.capabilities_known());
-    let capability = client.session.capability();
-    client.ok(capability).await;
-    assert!(client.session.capabilities_known());
-    for wanted in ["SORT", "IDLE", "UIDPLUS", "NAMESPACE"] {
-        assert!(client.session.has_capability(wanted), "{wanted}");
+    for (upstream, in_greeting) in [("courier", true), ("courier-starttls", false)] {
+        let mut client = ImapClient::connect(&server.tunnel_url(), upstream)
+            .await
+            .unwrap();
+        // Behind the server's STARTTLS the replayed greeting has no capabilities.
+        assert_eq!(
+            client.session.capabilities_known(),
+            in_greeting,
+            "{upstream}"
+        );
+        let login = client.session.login("alice", "alice-secret").unwrap();
+        client.ok(login).await;
+        // Courier's LOGIN answer carries none: what the greeting said may not hold.
+        assert!(!client.session.capabilities_known(), "{upstream}");
+        let capability = client.session.capability();
+        client.ok(capability).await;
+        assert!(client.session.capabilities_known());
+        for wanted in ["SORT", "IDLE", "UIDPLUS", "NAMESPACE"] {
+            assert!(
+                client.session.has_capability(wanted),
+                "{upstream}: {wanted}"
+            );
+        }
     }
+    let mut client = signed_in(&server, "courier-starttls").await;
     // And SORT, which the page then offers, works.
     let select = client.session.select("INBOX", false).unwrap();
     client.ok(select).await;
@@ -164,8 +180,8 @@ async fn move_without_move_keeps_mail_and_base_imap_expunges_only_what_was_picke
         .move_to(&UidSet::single(uids[0]), "INBOX.Trash")
         .unwrap();
     assert!(matches!(client.ok(moved).await, Outcome::Copied(_)));
-    assert_eq!(courier.count("alice", "INBOX.Trash"), 1);
-    assert_eq!(courier.count("alice", "INBOX"), 9);
+    assert_eq!(count(&courier, "INBOX.Trash"), 1);
+    assert_eq!(count(&courier, "INBOX"), 9);
 
     // Another program marked a message \Deleted and left it: a move must not take it.
     let mark = client
@@ -186,10 +202,6 @@ async fn move_without_move_keeps_mail_and_base_imap_expunges_only_what_was_picke
         Outcome::NotExpunged { others, .. } => assert_eq!(others, [uids[1]]),
         other => panic!("{other:?}"),
     }
-    assert_eq!(
-        courier.count("alice", "INBOX.Trash"),
-        2,
-        "the copy is there"
-    );
-    assert_eq!(courier.count("alice", "INBOX"), 9, "nothing was expunged");
+    assert_eq!(count(&courier, "INBOX.Trash"), 2, "the copy is there");
+    assert_eq!(count(&courier, "INBOX"), 9, "nothing was expunged");
 }

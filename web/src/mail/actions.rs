@@ -129,6 +129,14 @@ pub(crate) async fn apply(mail: &Rc<Mail>, uids: &[u32], action: Action) -> Resu
         (action, _) => action,
     };
     let listed = uids.to_vec();
+    let leaves = matches!(action, Action::Archive | Action::Delete | Action::MoveTo(_));
+    let read = *mail.reading.borrow();
+    let reading_leaves = leaves && read.is_some_and(|uid| listed.contains(&uid));
+    if reading_leaves {
+        // The message leaves the folder: a body still loading for it is no longer
+        // wanted, and its failure (the part is gone) is no error to show.
+        *mail.reading.borrow_mut() = None;
+    }
     let set = UidSet::of(uids);
     let uids = &set;
     let current = mail.current.borrow().clone().unwrap_or_default();
@@ -184,6 +192,7 @@ pub(crate) async fn apply(mail: &Rc<Mail>, uids: &[u32], action: Action) -> Resu
                     if let Some(question) = question
                         && !crate::dom::confirm(&question)
                     {
+                        *mail.reading.borrow_mut() = read;
                         return Ok(());
                     }
                     mail.request(|s| s.store_flags(uids, FlagOperation::Add, &["\\Deleted"], None))
@@ -194,12 +203,12 @@ pub(crate) async fn apply(mail: &Rc<Mail>, uids: &[u32], action: Action) -> Resu
         }
     }
     list::refresh(mail).await?;
+    if reading_leaves && mail.reading.borrow().is_none() {
+        reader::clear();
+    }
     let reading = *mail.reading.borrow();
     if let Some(uid) = reading.filter(|uid| listed.contains(uid)) {
-        match action {
-            Action::Archive | Action::Delete | Action::MoveTo(_) => reader::clear(),
-            _ => reader::update_toolbar(mail, uid),
-        }
+        reader::update_toolbar(mail, uid);
     }
     if let Action::CopyTo(folder) = &action {
         show_connection(&format!("Copied to {folder}."));

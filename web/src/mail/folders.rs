@@ -50,7 +50,8 @@ pub(crate) async fn load(mail: &Rc<Mail>) -> Result<(), String> {
         return Err("the server answered LIST with something else".into());
     };
     let namespace = mail.namespace.borrow().clone().unwrap_or_default();
-    assign_roles(&mut folders, &namespace, &[]);
+    let chosen = crate::storage::folder_roles::chosen(&mail.account.key());
+    assign_roles(&mut folders, &namespace, &chosen);
     folders.sort_by(|a, b| (rank(a.special_use).0, &a.name).cmp(&(rank(b.special_use).0, &b.name)));
 
     let unread = unread_counts(mail, &folders).await;

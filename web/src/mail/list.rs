@@ -223,6 +223,11 @@ async fn load_sorted(mail: &Rc<Mail>, by: SortBy, reverse: bool) -> Result<(), S
     let Outcome::Uids(order) = mail.request(|s| s.sort(by, reverse, &query)).await? else {
         return Err("the server answered SORT with something else".into());
     };
+    if let Some(text) = &query.text
+        && let Ok(heading) = by_id::<Element>("folder-title")
+    {
+        heading.set_text_content(Some(&format!("{} found for “{text}”", order.len())));
+    }
     let shown = &order[..order.len().min(WINDOW as usize)];
     let rows = if shown.is_empty() {
         Vec::new()

@@ -1,6 +1,7 @@
 //! The mail view after an IMAP sign-in: folders, the message list and the reader.
 //!
 //! - `folders`: the folder pane (special-use first, unread counts);
+//! - `folder_roles`: the dialog to choose the Trash, Sent... folders;
 //! - `list`: the rows of the open folder;
 //! - `reader`: one message, shown safely (text, or sanitized HTML in a sandboxed
 //!   frame), with its attachments fetched only when clicked;
@@ -18,6 +19,7 @@
 
 mod actions;
 mod compose;
+mod folder_roles;
 mod folders;
 mod list;
 mod live;
@@ -51,6 +53,13 @@ pub struct Account {
     pub password: String,
     /// Whether the upstream offers SMTP submission.
     pub can_send: bool,
+}
+
+impl Account {
+    /// Names this account in what the browser keeps (`upstream/user`).
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.upstream, self.user)
+    }
 }
 
 pub(crate) struct Mail {
@@ -197,6 +206,7 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
         compose: RefCell::new(None),
     });
     folders::attach(&mail)?;
+    folder_roles::attach(&mail)?;
     list::attach(&mail)?;
     reader::attach(&mail)?;
     actions::attach_keys(&mail)?;
@@ -206,7 +216,7 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
     attach_write(&mail)?;
     attach_auto_read()?;
     wasm_bindgen_futures::spawn_local(async move {
-        let key = format!("{}/{}", mail.account.upstream, mail.account.user);
+        let key = mail.account.key();
         *mail.cache.borrow_mut() = crate::storage::mail_cache::MailCache::open(&key).await.ok();
         enable_condstore(&mut *mail.imap.lock().await).await;
         if let Err(error) = folders::load(&mail).await {

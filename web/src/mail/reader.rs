@@ -36,7 +36,9 @@ pub(crate) async fn open(mail: &Rc<Mail>, uid: u32) {
     if let Some(compose) = mail.compose.borrow_mut().take() {
         compose.close();
     }
-    if let Err(error) = show(mail, &row).await {
+    if let Err(error) = show(mail, &row).await
+        && still_reading(mail, uid)
+    {
         show_connection(&format!("Cannot open the message: {error}"));
     }
 }

@@ -1,5 +1,6 @@
 //! What the browser keeps between visits, in IndexedDB (one database, `postern`).
 //!
+//! - [`folder_roles`]: the folders a user chose as Trash, Sent... (localStorage);
 //! - [`idb`]: IndexedDB as futures; writes resolve when committed;
 //! - [`local_mail`]: the local mailbox of POP3 accounts (messages by UIDL, bodies,
 //!   folders and settings);
@@ -9,6 +10,7 @@
 //! [`database`] opens it and creates or upgrades its stores: the schema lives here,
 //! once, for every module that uses the database.
 
+pub mod folder_roles;
 pub mod idb;
 pub mod local_mail;
 pub mod mail_cache;

@@ -1,0 +1,241 @@
+//! One end-to-end scenario, the built page in headless Chromium, run against each real
+//! IMAP server of the tests (Dovecot and Courier), plain and with STARTTLS done by the
+//! Postern server: list, search, sort, read, flag, move, delete to the Trash, make a
+//! folder, and see new mail arrive live. Server state is checked on disk, not through
+//! the page.
+//!
+//! Courier is what Dovecot is not: no UIDNEXT in SELECT, no capabilities in the LOGIN
+//! answer or behind STARTTLS, no SPECIAL-USE (Trash is `INBOX.Trash`), the `INBOX.`
+//! namespace, no MOVE, and IDLE that never reports (no FAM here): before this suite a
+//! Courier user saw an empty list and Delete erased mail for good.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use postern_tests::browser::Browser;
+use postern_tests::corpus;
+use postern_tests::courier::Courier;
+use postern_tests::dovecot::Dovecot;
+use postern_tests::mail_store::{MailStore, message_files};
+use postern_tests::repo_root;
+use postern_tests::server::{PosternServer, ServerConfig};
+
+/// How one server names things, for the checks on disk.
+struct Names {
+    /// The prefix of the personal namespace (`INBOX.` on Courier).
+    prefix: &'static str,
+    /// How many upstreams the sign-in form offers for this server.
+    upstreams: usize,
+}
+
+const DOVECOT: Names = Names {
+    prefix: "",
+    upstreams: 3,
+};
+const COURIER: Names = Names {
+    prefix: "INBOX.",
+    upstreams: 2,
+};
+
+async fn scenario(store: &dyn MailStore, server: &PosternServer, names: &Names, upstream: &str) {
+    assert!(
+        repo_root().join("web/pkg/postern_web_bg.wasm").exists(),
+        "run scripts/build-web.sh first (scripts/test.sh does)"
+    );
+    let folder = |name: &str| format!("{}{name}", names.prefix);
+    let files = |name: &str| message_files(&store.maildir("alice", &folder(name)));
+    let inbox = || message_files(&store.maildir("alice", "INBOX"));
+    let downloads = tempfile::tempdir().unwrap();
+    let browser = Browser::start(downloads.path()).await.unwrap();
+    browser.client.goto(&server.http_url("/")).await.unwrap();
+    let wanted = names.upstreams;
+    browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            let options = c.find_all(Locator::Css("#upstream option")).await.ok()?;
+            (options.len() == wanted).then_some(())
+        })
+        .await
+        .unwrap();
+    browser
+        .sign_in(upstream, "imap", "alice", "alice-secret")
+        .await;
+
+    // The newest messages, all ten, whether or not SELECT said UIDNEXT.
+    browser
+        .wait_text("#rows", "Survey data")
+        .await
+        .unwrap_or_else(|e| panic!("{upstream}: {e}\n{}", server.log()));
+    let rows = browser
+        .client
+        .find_all(Locator::Css("#rows .row"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 10, "{upstream}");
+
+    // Folder names without the namespace prefix; the Trash known on every server.
+    let trash = browser
+        .text(&format!("[data-folder=\"{}\"] .name", folder("Trash")))
+        .await
+        .unwrap();
+    assert_eq!(trash, "Trash", "{upstream}");
+
+    // Search, then sort: both by the server (SORT is known after CAPABILITY).
+    let search_box = browser
+        .client
+        .find(Locator::Css("#search-box"))
+        .await
+        .unwrap();
+    search_box.send_keys("Thursday\u{E007}").await.unwrap();
+    browser.wait_text("#folder-title", "2 found").await.unwrap();
+    search_box.clear().await.unwrap();
+    search_box.send_keys("\u{E007}").await.unwrap();
+    browser.wait_text("#folder-title", "Inbox").await.unwrap();
+    browser.select("#sort", "subject").await.unwrap();
+    browser
+        .wait_text("#rows .row:first-child .subject", "Grüße aus Köln")
+        .await
+        .unwrap_or_else(|e| panic!("{upstream}: sort: {e}"));
+    // A search while sorted says how many it found, too.
+    search_box.send_keys("Thursday\u{E007}").await.unwrap();
+    browser
+        .wait_text("#folder-title", "2 found")
+        .await
+        .unwrap_or_else(|e| panic!("{upstream}: sorted search: {e}"));
+    search_box.clear().await.unwrap();
+    search_box.send_keys("\u{E007}").await.unwrap();
+    browser.wait_text("#folder-title", "Inbox").await.unwrap();
+    browser.select("#sort", "newest").await.unwrap();
+    browser
+        .wait_text("#rows .row:first-child .subject", "Survey data")
+        .await
+        .unwrap();
+
+    // Read the plain message, flag it: the flag is on the file.
+    open_row(&browser, "Planning the spring release").await;
+    browser
+        .wait_text("#reader pre.text", "Shall we meet on Thursday")
+        .await
+        .unwrap();
+    browser
+        .click("[data-action=\"toggle-flag\"]")
+        .await
+        .unwrap();
+    browser
+        .wait_for(Duration::from_secs(20), |_| {
+            let flagged = inbox().iter().any(|f| {
+                f.rsplit_once(":2,")
+                    .is_some_and(|(_, flags)| flags.contains('F'))
+            });
+            async move { flagged.then_some(()) }
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{upstream}: flag: {e}"));
+
+    // Delete goes to the Trash (by name on Courier), never out of existence.
+    browser.click("[data-action=\"delete\"]").await.unwrap();
+    browser
+        .wait_for(Duration::from_secs(20), |_| {
+            let moved = files("Trash").len() == 1 && inbox().len() == 9;
+            async move { moved.then_some(()) }
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{upstream}: delete: {e}"));
+
+    // Move by the menu of the next message.
+    browser.click("#rows .row:first-child").await.unwrap();
+    browser
+        .select("[data-transfer=\"move\"]", &folder("Sent"))
+        .await
+        .unwrap();
+    browser
+        .wait_for(Duration::from_secs(20), |_| {
+            let moved = files("Sent").len() == 1 && inbox().len() == 8;
+            async move { moved.then_some(()) }
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{upstream}: move: {e}"));
+
+    // New mail shows without a click: pushed by IDLE (Dovecot), or found by the
+    // watcher's own check when IDLE says nothing (Courier without FAM).
+    store
+        .seed("alice", "INBOX", &[corpus::bulk(7, 400)])
+        .unwrap();
+    browser
+        .wait_for(Duration::from_secs(60), |c| async move {
+            let rows = c.find_all(Locator::Css("#rows .row")).await.ok()?;
+            (rows.len() == 9).then_some(())
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{upstream}: new mail: {e}"));
+
+    // A new folder is made inside the personal namespace and shown without it.
+    browser.click(".new-folder").await.unwrap();
+    browser.client.send_alert_text("Projects").await.unwrap();
+    browser.client.accept_alert().await.unwrap();
+    browser
+        .wait_text("#folder-title", "Projects")
+        .await
+        .unwrap();
+    assert!(
+        store.maildir("alice", &folder("Projects")).exists(),
+        "{upstream}"
+    );
+    let status = browser.text("#connection").await.unwrap_or_default();
+    assert!(!status.contains("Reconnecting"), "{upstream}: {status}");
+    browser.close().await;
+}
+
+/// Clicks the row with this subject (UIDs differ between servers).
+async fn open_row(browser: &Browser, subject: &str) {
+    let script = "const row = Array.from(document.querySelectorAll('#rows .row'))\
+        .find(r => r.querySelector('.subject')?.textContent === arguments[0]);\
+        if (row) { row.click(); } return !!row;";
+    let clicked = browser
+        .client
+        .execute(script, vec![serde_json::json!(subject)])
+        .await
+        .unwrap();
+    assert_eq!(clicked, serde_json::json!(true), "no row with {subject:?}");
+}
+
+fn dovecot() -> (Dovecot, PosternServer) {
+    let dovecot = Dovecot::start().unwrap();
+    dovecot
+        .seed("alice", "INBOX", &corpus::standard_mailbox())
+        .unwrap();
+    let server = PosternServer::start(&ServerConfig::working(&dovecot)).unwrap();
+    (dovecot, server)
+}
+
+fn courier() -> (Courier, PosternServer) {
+    let courier = Courier::start().unwrap();
+    courier
+        .seed("alice", "INBOX", &corpus::standard_mailbox())
+        .unwrap();
+    let server = PosternServer::start(&ServerConfig::for_courier(&courier)).unwrap();
+    (courier, server)
+}
+
+#[tokio::test]
+async fn dovecot_plain() {
+    let (dovecot, server) = dovecot();
+    scenario(&dovecot, &server, &DOVECOT, "plain").await;
+}
+
+#[tokio::test]
+async fn dovecot_starttls() {
+    let (dovecot, server) = dovecot();
+    scenario(&dovecot, &server, &DOVECOT, "starttls").await;
+}
+
+#[tokio::test]
+async fn courier_plain() {
+    let (courier, server) = courier();
+    scenario(&courier, &server, &COURIER, "courier").await;
+}
+
+#[tokio::test]
+async fn courier_starttls() {
+    let (courier, server) = courier();
+    scenario(&courier, &server, &COURIER, "courier-starttls").await;
+}
