@@ -764,3 +764,43 @@ fn attachment_names_in_rfc_2231_form_are_decoded() {
         ]
     );
 }
+
+/// Defects of hosted servers from public lists (modern-email/defects), which the
+/// tests cannot reach: each answer as the service sends it must still be read.
+#[test]
+fn known_server_defects_are_read() {
+    // Gmail: `[HIGHESTMODSEQ n]` with no text after it.
+    let mut session = Session::new(1 << 20);
+    drive(&mut session, &[GREETING]);
+    let id = session.select("INBOX", false).unwrap();
+    let (_, events) = drive(
+        &mut session,
+        &[b"* 3 EXISTS\r\n* OK [UIDVALIDITY 5] UIDs valid\r\n* OK [HIGHESTMODSEQ 9012]\r\nP1 OK [READ-WRITE] done\r\n"],
+    );
+    let Ok(Outcome::Selected(selected)) = completed(&events, id) else {
+        panic!("{events:?}")
+    };
+    assert_eq!(selected.highest_modseq, Some(9012));
+
+    // Exchange: a trailing space in an untagged STATUS.
+    let id = session.status("Archive").unwrap();
+    let (_, events) = drive(
+        &mut session,
+        &[b"* STATUS Archive (MESSAGES 4 UNSEEN 1) \r\nP2 OK done\r\n"],
+    );
+    let Ok(Outcome::Status(status)) = completed(&events, id) else {
+        panic!("{events:?}")
+    };
+    assert_eq!((status.messages, status.unseen), (Some(4), Some(1)));
+
+    // Dovecot (observed elsewhere): a negative size in BODYSTRUCTURE.
+    let id = session.fetch_structure(7).unwrap();
+    let (_, events) = drive(
+        &mut session,
+        &[b"* 1 FETCH (UID 7 BODYSTRUCTURE (\"text\" \"plain\" NIL NIL NIL \"7bit\" -1 2 NIL NIL NIL NIL))\r\nP3 OK done\r\n"],
+    );
+    assert!(
+        matches!(completed(&events, id), Ok(Outcome::Structure(_))),
+        "{events:?}"
+    );
+}
