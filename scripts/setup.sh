@@ -18,6 +18,9 @@
 #                        conflict with Dovecot's (apt would silently remove Dovecot),
 #                        so they are downloaded and unpacked into $tools/courier,
 #                        never installed; the libraries they need come from apt
+#   Cyrus IMAP           the third real IMAP server: cyrus-common, cyrus-admin and
+#                        sasl2-bin from apt (they leave Dovecot alone); the imapd of
+#                        cyrus-imapd, which conflicts, unpacked into $tools/cyrus
 #   binaryen (npm)       a wasm-opt new enough for wasm-bindgen 0.2.13x; Debian's 108
 #                        silently corrupts its output, so ours goes first on PATH
 set -euo pipefail
@@ -37,6 +40,8 @@ command -v chromium >/dev/null || need_apt+=(chromium)
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+[ -x /usr/lib/cyrus/bin/master ] || need_apt+=(cyrus-common cyrus-admin)
+command -v saslpasswd2 >/dev/null || need_apt+=(sasl2-bin)
 # Libraries of the unpacked Courier (ordinary packages, no conflict with Dovecot).
 for lib in libidn12 libltdl7 libpcre3 libgdbm6 libgnutls30; do
   dpkg -s "$lib" >/dev/null 2>&1 || need_apt+=("$lib")
@@ -94,4 +99,16 @@ if [ ! -x "$courier/usr/bin/imapd" ]; then
   for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$courier.partial"; done
   rm -rf "$debs" "$courier"
   mv "$courier.partial" "$courier"
+fi
+
+cyrus="$tools/cyrus"
+if [ ! -x "$cyrus/usr/lib/cyrus/bin/imapd" ]; then
+  log "apt-get download + dpkg-deb -x: cyrus-imapd into $cyrus (not installed)"
+  debs=$(mktemp -d)
+  chmod 777 "$debs"
+  (cd "$debs" && apt-get download -qq cyrus-imapd)
+  mkdir -p "$cyrus.partial"
+  dpkg-deb -x "$debs"/cyrus-imapd_*.deb "$cyrus.partial"
+  rm -rf "$debs" "$cyrus"
+  mv "$cyrus.partial" "$cyrus"
 fi

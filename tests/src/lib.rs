@@ -5,6 +5,7 @@
 //!   ports, in a temp directory, with test users and SPECIAL-USE folders;
 //! - [`courier`]: a Courier-IMAP (unpacked, never installed), in a mount namespace of
 //!   its own, for what Dovecot does not show: no UIDNEXT, no SPECIAL-USE, `INBOX.`;
+//! - [`cyrus`]: a Cyrus IMAP (`cyrus-imapd` unpacked, never installed);
 //! - [`corpus`]: realistic messages (encodings, multiparts, attachments, threads) and
 //!   the Maildir writer that seeds them in milliseconds;
 //! - [`certs`]: a throwaway CA and server certificate for the mail server's TLS;
@@ -22,6 +23,7 @@ pub mod certs;
 pub mod client;
 pub mod corpus;
 pub mod courier;
+pub mod cyrus;
 pub mod dovecot;
 pub mod engine_client;
 pub mod imap_client;

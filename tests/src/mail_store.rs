@@ -1,32 +1,67 @@
-//! What a test reads of a mail server's Maildir++ store, whichever server keeps it:
-//! the same checks run against Dovecot and Courier.
+//! What a test asks of a mail server's store, whichever server keeps it, so one
+//! scenario runs against Dovecot, Courier and Cyrus: seed mail, count messages, find
+//! flags and folders. Dovecot and Courier are read on disk (Maildir++); Cyrus, whose
+//! spool is its own, through a second IMAP connection of its own.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::corpus::Message;
 
-/// A running mail server whose users' mail a test can seed and inspect on disk.
+/// A running mail server whose users' mail a test can seed and inspect.
 pub trait MailStore {
-    /// The Maildir of `folder`, named as the server names it (`Trash`, `INBOX.Trash`).
-    fn maildir(&self, user: &str, folder: &str) -> PathBuf;
-    /// Writes messages into a folder; the server sees them at its next scan.
+    /// Adds messages to a folder (named as the server names it: `Trash`,
+    /// `INBOX.Trash`); the server sees them at its next scan.
     fn seed(&self, user: &str, folder: &str, messages: &[Message]) -> anyhow::Result<()>;
+    /// How many messages the folder holds (0 when it does not exist).
+    fn count(&self, user: &str, folder: &str) -> usize;
+    /// How many of them are flagged (`\Flagged`).
+    fn flagged(&self, user: &str, folder: &str) -> usize;
+    /// Whether the folder exists.
+    fn has_folder(&self, user: &str, folder: &str) -> bool;
 }
 
-impl MailStore for crate::dovecot::Dovecot {
-    fn maildir(&self, user: &str, folder: &str) -> PathBuf {
+/// [`MailStore`] answers for servers that keep Maildir++ where a test can read it.
+pub trait MaildirStore {
+    /// The Maildir of `folder`.
+    fn maildir(&self, user: &str, folder: &str) -> std::path::PathBuf;
+    fn seed_maildir(&self, user: &str, folder: &str, messages: &[Message]) -> anyhow::Result<()>;
+}
+
+impl<T: MaildirStore> MailStore for T {
+    fn seed(&self, user: &str, folder: &str, messages: &[Message]) -> anyhow::Result<()> {
+        self.seed_maildir(user, folder, messages)
+    }
+    fn count(&self, user: &str, folder: &str) -> usize {
+        message_files(&self.maildir(user, folder)).len()
+    }
+    fn flagged(&self, user: &str, folder: &str) -> usize {
+        message_files(&self.maildir(user, folder))
+            .iter()
+            .filter(|name| {
+                name.rsplit_once(":2,")
+                    .is_some_and(|(_, flags)| flags.contains('F'))
+            })
+            .count()
+    }
+    fn has_folder(&self, user: &str, folder: &str) -> bool {
+        self.maildir(user, folder).is_dir()
+    }
+}
+
+impl MaildirStore for crate::dovecot::Dovecot {
+    fn maildir(&self, user: &str, folder: &str) -> std::path::PathBuf {
         crate::dovecot::Dovecot::maildir(self, user, folder)
     }
-    fn seed(&self, user: &str, folder: &str, messages: &[Message]) -> anyhow::Result<()> {
+    fn seed_maildir(&self, user: &str, folder: &str, messages: &[Message]) -> anyhow::Result<()> {
         crate::dovecot::Dovecot::seed(self, user, folder, messages)
     }
 }
 
-impl MailStore for crate::courier::Courier {
-    fn maildir(&self, user: &str, folder: &str) -> PathBuf {
+impl MaildirStore for crate::courier::Courier {
+    fn maildir(&self, user: &str, folder: &str) -> std::path::PathBuf {
         crate::courier::Courier::maildir(self, user, folder)
     }
-    fn seed(&self, user: &str, folder: &str, messages: &[Message]) -> anyhow::Result<()> {
+    fn seed_maildir(&self, user: &str, folder: &str, messages: &[Message]) -> anyhow::Result<()> {
         crate::courier::Courier::seed(self, user, folder, messages)
     }
 }

@@ -11,6 +11,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::courier::Courier;
+use crate::cyrus::Cyrus;
 use crate::dovecot::Dovecot;
 use crate::postfix::{Postfix, SubmissionPorts};
 use crate::{free_port, repo_root, target_dir};
@@ -114,6 +115,32 @@ imap = {{ port = {port}, tls = "starttls" }}
 "#,
                 port = courier.imap,
                 ca = courier.pki.ca_file.display(),
+            ),
+            ..ServerConfig::default()
+        }
+    }
+
+    /// A Cyrus IMAP reached plain (`cyrus`) and with STARTTLS done by the server
+    /// (`cyrus-starttls`, verified against the test CA).
+    pub fn for_cyrus(cyrus: &Cyrus) -> ServerConfig {
+        ServerConfig {
+            upstreams: format!(
+                r#"
+[[upstream]]
+id = "cyrus"
+name = "Test Cyrus (plain)"
+host = "127.0.0.1"
+imap = {{ port = {port}, tls = "none" }}
+
+[[upstream]]
+id = "cyrus-starttls"
+name = "Test Cyrus (STARTTLS)"
+host = "localhost"
+ca_file = "{ca}"
+imap = {{ port = {port}, tls = "starttls" }}
+"#,
+                port = cyrus.imap,
+                ca = cyrus.pki.ca_file.display(),
             ),
             ..ServerConfig::default()
         }

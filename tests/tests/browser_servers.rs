@@ -1,13 +1,14 @@
 //! One end-to-end scenario, the built page in headless Chromium, run against each real
-//! IMAP server of the tests (Dovecot and Courier), plain and with STARTTLS done by the
-//! Postern server: list, search, sort, read, flag, move, delete to the Trash, make a
-//! folder, and see new mail arrive live. Server state is checked on disk, not through
-//! the page.
+//! IMAP server of the tests (Dovecot, Courier and Cyrus), plain and with STARTTLS done
+//! by the Postern server: list, search, sort, read, flag, move, delete to the Trash,
+//! make a folder, and see new mail arrive live. Server state is checked on the
+//! server's side (its store, or a second connection), never through the page.
 //!
 //! Courier is what Dovecot is not: no UIDNEXT in SELECT, no capabilities in the LOGIN
 //! answer or behind STARTTLS, no SPECIAL-USE (Trash is `INBOX.Trash`), the `INBOX.`
 //! namespace, no MOVE, and IDLE that never reports (no FAM here): before this suite a
-//! Courier user saw an empty list and Delete erased mail for good.
+//! Courier user saw an empty list and Delete erased mail for good. Cyrus has the
+//! `INBOX.` namespace and unflagged `INBOX.Trash` too.
 
 use std::time::Duration;
 
@@ -15,8 +16,9 @@ use fantoccini::Locator;
 use postern_tests::browser::Browser;
 use postern_tests::corpus;
 use postern_tests::courier::Courier;
+use postern_tests::cyrus::Cyrus;
 use postern_tests::dovecot::Dovecot;
-use postern_tests::mail_store::{MailStore, message_files};
+use postern_tests::mail_store::MailStore;
 use postern_tests::repo_root;
 use postern_tests::server::{PosternServer, ServerConfig};
 
@@ -36,6 +38,10 @@ const COURIER: Names = Names {
     prefix: "INBOX.",
     upstreams: 2,
 };
+const CYRUS: Names = Names {
+    prefix: "INBOX.",
+    upstreams: 2,
+};
 
 async fn scenario(store: &dyn MailStore, server: &PosternServer, names: &Names, upstream: &str) {
     assert!(
@@ -43,8 +49,8 @@ async fn scenario(store: &dyn MailStore, server: &PosternServer, names: &Names, 
         "run scripts/build-web.sh first (scripts/test.sh does)"
     );
     let folder = |name: &str| format!("{}{name}", names.prefix);
-    let files = |name: &str| message_files(&store.maildir("alice", &folder(name)));
-    let inbox = || message_files(&store.maildir("alice", "INBOX"));
+    let count = |name: &str| store.count("alice", &folder(name));
+    let inbox = || store.count("alice", "INBOX");
     let downloads = tempfile::tempdir().unwrap();
     let browser = Browser::start(downloads.path()).await.unwrap();
     browser.client.goto(&server.http_url("/")).await.unwrap();
@@ -111,6 +117,7 @@ async fn scenario(store: &dyn MailStore, server: &PosternServer, names: &Names, 
         .unwrap();
 
     // Read the plain message, flag it: the flag is on the file.
+    let flagged_before = store.flagged("alice", "INBOX");
     open_row(&browser, "Planning the spring release").await;
     browser
         .wait_text("#reader pre.text", "Shall we meet on Thursday")
@@ -122,10 +129,7 @@ async fn scenario(store: &dyn MailStore, server: &PosternServer, names: &Names, 
         .unwrap();
     browser
         .wait_for(Duration::from_secs(20), |_| {
-            let flagged = inbox().iter().any(|f| {
-                f.rsplit_once(":2,")
-                    .is_some_and(|(_, flags)| flags.contains('F'))
-            });
+            let flagged = store.flagged("alice", "INBOX") == flagged_before + 1;
             async move { flagged.then_some(()) }
         })
         .await
@@ -135,7 +139,7 @@ async fn scenario(store: &dyn MailStore, server: &PosternServer, names: &Names, 
     browser.click("[data-action=\"delete\"]").await.unwrap();
     browser
         .wait_for(Duration::from_secs(20), |_| {
-            let moved = files("Trash").len() == 1 && inbox().len() == 9;
+            let moved = count("Trash") == 1 && inbox() == 9;
             async move { moved.then_some(()) }
         })
         .await
@@ -149,7 +153,7 @@ async fn scenario(store: &dyn MailStore, server: &PosternServer, names: &Names, 
         .unwrap();
     browser
         .wait_for(Duration::from_secs(20), |_| {
-            let moved = files("Sent").len() == 1 && inbox().len() == 8;
+            let moved = count("Sent") == 1 && inbox() == 8;
             async move { moved.then_some(()) }
         })
         .await
@@ -176,10 +180,7 @@ async fn scenario(store: &dyn MailStore, server: &PosternServer, names: &Names, 
         .wait_text("#folder-title", "Projects")
         .await
         .unwrap();
-    assert!(
-        store.maildir("alice", &folder("Projects")).exists(),
-        "{upstream}"
-    );
+    assert!(store.has_folder("alice", &folder("Projects")), "{upstream}");
     let status = browser.text("#connection").await.unwrap_or_default();
     assert!(!status.contains("Reconnecting"), "{upstream}: {status}");
     browser.close().await;
@@ -216,6 +217,15 @@ fn courier() -> (Courier, PosternServer) {
     (courier, server)
 }
 
+fn cyrus() -> (Cyrus, PosternServer) {
+    let cyrus = Cyrus::start().unwrap();
+    cyrus
+        .seed("alice", "INBOX", &corpus::standard_mailbox())
+        .unwrap();
+    let server = PosternServer::start(&ServerConfig::for_cyrus(&cyrus)).unwrap();
+    (cyrus, server)
+}
+
 #[tokio::test]
 async fn dovecot_plain() {
     let (dovecot, server) = dovecot();
@@ -238,4 +248,16 @@ async fn courier_plain() {
 async fn courier_starttls() {
     let (courier, server) = courier();
     scenario(&courier, &server, &COURIER, "courier-starttls").await;
+}
+
+#[tokio::test]
+async fn cyrus_plain() {
+    let (cyrus, server) = cyrus();
+    scenario(&cyrus, &server, &CYRUS, "cyrus").await;
+}
+
+#[tokio::test]
+async fn cyrus_starttls() {
+    let (cyrus, server) = cyrus();
+    scenario(&cyrus, &server, &CYRUS, "cyrus-starttls").await;
 }

@@ -9,11 +9,11 @@ use postern_shared::imap::{FlagOperation, Outcome, SearchQuery, SortBy, SpecialU
 use postern_tests::corpus;
 use postern_tests::courier::Courier;
 use postern_tests::imap_client::ImapClient;
-use postern_tests::mail_store::message_files;
+use postern_tests::mail_store::MailStore;
 use postern_tests::server::{PosternServer, ServerConfig};
 
 fn count(courier: &Courier, folder: &str) -> usize {
-    message_files(&courier.maildir("alice", folder)).len()
+    courier.count("alice", folder)
 }
 
 fn start(capabilities: Option<&str>) -> (Courier, PosternServer) {
@@ -156,7 +156,7 @@ async fn trash_is_found_by_name_and_folders_are_made_inside_the_namespace() {
         .create(&namespace.full_name("Projects"))
         .unwrap();
     client.ok(inside).await;
-    assert!(courier.maildir("alice", "INBOX.Projects").exists());
+    assert!(courier.has_folder("alice", "INBOX.Projects"));
 }
 
 #[tokio::test]
