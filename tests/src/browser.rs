@@ -207,6 +207,15 @@ impl Browser {
         self.click("#connect").await.unwrap();
     }
 
+    /// Replaces the text of each field (`css`, text).
+    pub async fn fill(&self, fields: &[(&str, &str)]) {
+        for (css, text) in fields {
+            let field = self.client.find(Locator::Css(css)).await.unwrap();
+            field.clear().await.unwrap();
+            field.send_keys(text).await.unwrap();
+        }
+    }
+
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
         let mut attempt = 0;
         loop {

@@ -95,8 +95,9 @@ imap = {{ port = {down}, tls = "none" }}
     }
 
     /// A Courier-IMAP reached plain (`courier`) and with STARTTLS done by the server
-    /// (`courier-starttls`, verified against the test CA).
-    pub fn for_courier(courier: &Courier) -> ServerConfig {
+    /// (`courier-starttls`, verified against the test CA); with submission through a
+    /// test Postfix when given (its users are the same).
+    pub fn for_courier(courier: &Courier, submission: Option<SubmissionPorts>) -> ServerConfig {
         ServerConfig {
             upstreams: format!(
                 r#"
@@ -105,6 +106,7 @@ id = "courier"
 name = "Test Courier (plain)"
 host = "127.0.0.1"
 imap = {{ port = {port}, tls = "none" }}
+{smtp}
 
 [[upstream]]
 id = "courier-starttls"
@@ -112,17 +114,20 @@ name = "Test Courier (STARTTLS)"
 host = "localhost"
 ca_file = "{ca}"
 imap = {{ port = {port}, tls = "starttls" }}
+{smtp}
 "#,
                 port = courier.imap,
                 ca = courier.pki.ca_file.display(),
+                smtp = plain_submission(submission),
             ),
             ..ServerConfig::default()
         }
     }
 
     /// A Cyrus IMAP reached plain (`cyrus`) and with STARTTLS done by the server
-    /// (`cyrus-starttls`, verified against the test CA).
-    pub fn for_cyrus(cyrus: &Cyrus) -> ServerConfig {
+    /// (`cyrus-starttls`, verified against the test CA); with submission through a
+    /// test Postfix when given (its users are the same).
+    pub fn for_cyrus(cyrus: &Cyrus, submission: Option<SubmissionPorts>) -> ServerConfig {
         ServerConfig {
             upstreams: format!(
                 r#"
@@ -131,6 +136,7 @@ id = "cyrus"
 name = "Test Cyrus (plain)"
 host = "127.0.0.1"
 imap = {{ port = {port}, tls = "none" }}
+{smtp}
 
 [[upstream]]
 id = "cyrus-starttls"
@@ -138,9 +144,11 @@ name = "Test Cyrus (STARTTLS)"
 host = "localhost"
 ca_file = "{ca}"
 imap = {{ port = {port}, tls = "starttls" }}
+{smtp}
 "#,
                 port = cyrus.imap,
                 ca = cyrus.pki.ca_file.display(),
+                smtp = plain_submission(submission),
             ),
             ..ServerConfig::default()
         }
@@ -308,6 +316,14 @@ impl Drop for PosternServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// An upstream's `smtp` line for a test Postfix's plain submission port (loopback),
+/// or nothing.
+fn plain_submission(submission: Option<SubmissionPorts>) -> String {
+    submission
+        .map(|ports| format!("smtp = {{ port = {}, tls = \"none\" }}", ports.plain))
+        .unwrap_or_default()
 }
 
 /// The `plain`, `starttls` and `implicit` upstreams of a test Dovecot, with SMTP

@@ -1094,15 +1094,6 @@ async fn write(browser: &Browser) {
         .unwrap();
 }
 
-/// Replaces what each field `(css, text)` of the compose form holds.
-async fn fill(browser: &Browser, fields: &[(&str, &str)]) {
-    for (css, text) in fields {
-        let field = browser.client.find(Locator::Css(css)).await.unwrap();
-        field.clear().await.unwrap();
-        field.send_keys(text).await.unwrap();
-    }
-}
-
 /// Attaches `file` with the compose form's picker and waits until it is listed.
 async fn attach(browser: &Browser, file: &std::path::Path) {
     browser
@@ -1157,17 +1148,15 @@ async fn compose_send_and_reply_through_real_smtp() {
     let attachment: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let file = downloads.path().join("plan-märz.bin");
     std::fs::write(&file, &attachment).unwrap();
-    fill(
-        browser,
-        &[
+    browser
+        .fill(&[
             ("#compose-from", "Alice Smith <alice@postern.test>"),
             ("#compose-to", "Bob <bob@postern.test>"),
             ("#compose-cc", "alice@postern.test"),
             ("#compose-subject", subject),
             ("#compose-text", "Hallo Bob,\nder Plan ist im Anhang.\n"),
-        ],
-    )
-    .await;
+        ])
+        .await;
     attach(browser, &file).await;
     browser.screenshot("compose.png").await.unwrap();
     browser.click("#compose-send").await.unwrap();
@@ -1274,16 +1263,14 @@ async fn drafts_are_kept_resumed_and_cleared_and_refusals_lose_nothing() {
         .await;
     browser.wait_text("#rows", "Survey data").await.unwrap();
     write(browser).await;
-    fill(
-        browser,
-        &[
+    browser
+        .fill(&[
             ("#compose-from", "alice@postern.test"),
             ("#compose-to", "bob@postern.test, nobody@postern.test"),
             ("#compose-subject", "Draft one"),
             ("#compose-text", "Words worth keeping."),
-        ],
-    )
-    .await;
+        ])
+        .await;
 
     browser.click("#compose-send").await.unwrap();
     let said = browser
@@ -1338,7 +1325,7 @@ async fn drafts_are_kept_resumed_and_cleared_and_refusals_lose_nothing() {
     );
 
     // Fixed and sent: the draft is gone, Bob has the message.
-    fill(browser, &[("#compose-to", "bob@postern.test")]).await;
+    browser.fill(&[("#compose-to", "bob@postern.test")]).await;
     browser.click("#compose-send").await.unwrap();
     browser
         .wait_text("#connection", "Message sent.")
@@ -1700,14 +1687,12 @@ async fn forward_as_attachment_and_a_message_too_big() {
         field_value(browser, "#compose-subject").await,
         "Fwd: Lunch on Friday?"
     );
-    fill(
-        browser,
-        &[
+    browser
+        .fill(&[
             ("#compose-from", "alice@postern.test"),
             ("#compose-to", "bob@postern.test"),
-        ],
-    )
-    .await;
+        ])
+        .await;
     browser.click("#compose-send").await.unwrap();
     browser
         .wait_text("#connection", "Message sent.")
@@ -1731,15 +1716,13 @@ async fn forward_as_attachment_and_a_message_too_big() {
     write(browser).await;
     let big = system.downloads.path().join("big.bin");
     std::fs::write(&big, vec![7u8; 11 << 20]).unwrap();
-    fill(
-        browser,
-        &[
+    browser
+        .fill(&[
             ("#compose-from", "alice@postern.test"),
             ("#compose-to", "bob@postern.test"),
             ("#compose-subject", "Too big"),
-        ],
-    )
-    .await;
+        ])
+        .await;
     attach(browser, &big).await;
     browser.click("#compose-send").await.unwrap();
     let said = browser

@@ -1,8 +1,9 @@
 //! One end-to-end scenario, the built page in headless Chromium, run against each real
 //! IMAP server of the tests (Dovecot, Courier and Cyrus), plain and with STARTTLS done
 //! by the Postern server: list, search, sort, read, flag, move, delete to the Trash,
-//! make a folder, and see new mail arrive live. Server state is checked on the
-//! server's side (its store, or a second connection), never through the page.
+//! make a folder, see new mail arrive live, and write: a draft saved to Drafts, sent
+//! through a real Postfix, kept in Sent. Server state is checked on the server's side
+//! (its store, or a second connection), never through the page.
 //!
 //! Courier is what Dovecot is not: no UIDNEXT in SELECT, no capabilities in the LOGIN
 //! answer or behind STARTTLS, no SPECIAL-USE (Trash is `INBOX.Trash`), the `INBOX.`
@@ -19,6 +20,7 @@ use postern_tests::courier::Courier;
 use postern_tests::cyrus::Cyrus;
 use postern_tests::dovecot::Dovecot;
 use postern_tests::mail_store::MailStore;
+use postern_tests::postfix::Postfix;
 use postern_tests::repo_root;
 use postern_tests::server::{PosternServer, ServerConfig};
 
@@ -43,7 +45,21 @@ const CYRUS: Names = Names {
     upstreams: 2,
 };
 
-async fn scenario(store: &dyn MailStore, server: &PosternServer, names: &Names, upstream: &str) {
+/// The servers one scenario runs against: the IMAP server under test, and the Dovecot
+/// behind the test Postfix, where sent mail for bob arrives (the same Dovecot when it
+/// is the one under test).
+struct Rig<'a> {
+    store: &'a dyn MailStore,
+    submission: &'a Dovecot,
+    server: &'a PosternServer,
+}
+
+async fn scenario(rig: Rig<'_>, names: &Names, upstream: &str) {
+    let Rig {
+        store,
+        submission,
+        server,
+    } = rig;
     assert!(
         repo_root().join("web/pkg/postern_web_bg.wasm").exists(),
         "run scripts/build-web.sh first (scripts/test.sh does)"
@@ -181,6 +197,54 @@ async fn scenario(store: &dyn MailStore, server: &PosternServer, names: &Names, 
         .await
         .unwrap();
     assert!(store.has_folder("alice", &folder("Projects")), "{upstream}");
+    // Write: the draft is saved in Drafts as it is typed, the message goes through
+    // SMTP, a copy lands in Sent, and the draft is removed.
+    browser.click("#write").await.unwrap();
+    browser
+        .wait_for(Duration::from_secs(10), |c| async move {
+            c.find(Locator::Css("#compose-to")).await.ok()
+        })
+        .await
+        .unwrap();
+    let subject = format!("Interop ✓ {upstream}");
+    browser
+        .fill(&[
+            ("#compose-from", "alice@postern.test"),
+            ("#compose-to", "bob@postern.test"),
+            ("#compose-subject", &subject),
+            ("#compose-text", "Written on every server."),
+        ])
+        .await;
+    let saved = browser
+        .wait_for(Duration::from_secs(30), |_| {
+            let saved = count("Drafts") == 1;
+            async move { saved.then_some(()) }
+        })
+        .await;
+    if let Err(e) = saved {
+        let said = browser.text("#compose-status").await.unwrap_or_default();
+        let connection = browser.text("#connection").await.unwrap_or_default();
+        browser.screenshot("draft-failure.png").await.unwrap();
+        panic!(
+            "{upstream}: draft: {e}: {said:?}, {connection:?}, {} drafts\n{}",
+            count("Drafts"),
+            server.log()
+        );
+    }
+    browser.click("#compose-send").await.unwrap();
+    browser
+        .wait_text("#connection", "Message sent.")
+        .await
+        .unwrap_or_else(|e| panic!("{upstream}: send: {e}\n{}", server.log()));
+    browser
+        .wait_for(Duration::from_secs(20), |_| {
+            let done =
+                count("Sent") == 2 && count("Drafts") == 0 && submission.count("bob", "INBOX") == 1;
+            async move { done.then_some(()) }
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{upstream}: Sent, Drafts, delivery: {e}"));
+
     let status = browser.text("#connection").await.unwrap_or_default();
     assert!(!status.contains("Reconnecting"), "{upstream}: {status}");
     browser.close().await;
@@ -199,65 +263,86 @@ async fn open_row(browser: &Browser, subject: &str) {
     assert_eq!(clicked, serde_json::json!(true), "no row with {subject:?}");
 }
 
-fn dovecot() -> (Dovecot, PosternServer) {
+/// The Dovecot and Postfix every scenario sends through; seeded as the server
+/// under test when it is Dovecot.
+fn submission_system() -> (Dovecot, Postfix) {
     let dovecot = Dovecot::start().unwrap();
     dovecot
         .seed("alice", "INBOX", &corpus::standard_mailbox())
         .unwrap();
-    let server = PosternServer::start(&ServerConfig::working(&dovecot)).unwrap();
-    (dovecot, server)
+    let postfix = Postfix::start(&dovecot).unwrap();
+    (dovecot, postfix)
 }
 
-fn courier() -> (Courier, PosternServer) {
+async fn on_dovecot(upstream: &str) {
+    let (dovecot, postfix) = submission_system();
+    let server = PosternServer::start(&ServerConfig::mail_system(&dovecot, &postfix)).unwrap();
+    let rig = Rig {
+        store: &dovecot,
+        submission: &dovecot,
+        server: &server,
+    };
+    scenario(rig, &DOVECOT, upstream).await;
+}
+
+async fn on_courier(upstream: &str) {
+    let (dovecot, postfix) = submission_system();
     let courier = Courier::start().unwrap();
     courier
         .seed("alice", "INBOX", &corpus::standard_mailbox())
         .unwrap();
-    let server = PosternServer::start(&ServerConfig::for_courier(&courier)).unwrap();
-    (courier, server)
+    let config = ServerConfig::for_courier(&courier, Some(postfix.ports));
+    let server = PosternServer::start(&config).unwrap();
+    let rig = Rig {
+        store: &courier,
+        submission: &dovecot,
+        server: &server,
+    };
+    scenario(rig, &COURIER, upstream).await;
 }
 
-fn cyrus() -> (Cyrus, PosternServer) {
+async fn on_cyrus(upstream: &str) {
+    let (dovecot, postfix) = submission_system();
     let cyrus = Cyrus::start().unwrap();
     cyrus
         .seed("alice", "INBOX", &corpus::standard_mailbox())
         .unwrap();
-    let server = PosternServer::start(&ServerConfig::for_cyrus(&cyrus)).unwrap();
-    (cyrus, server)
+    let config = ServerConfig::for_cyrus(&cyrus, Some(postfix.ports));
+    let server = PosternServer::start(&config).unwrap();
+    let rig = Rig {
+        store: &cyrus,
+        submission: &dovecot,
+        server: &server,
+    };
+    scenario(rig, &CYRUS, upstream).await;
 }
 
 #[tokio::test]
 async fn dovecot_plain() {
-    let (dovecot, server) = dovecot();
-    scenario(&dovecot, &server, &DOVECOT, "plain").await;
+    on_dovecot("plain").await;
 }
 
 #[tokio::test]
 async fn dovecot_starttls() {
-    let (dovecot, server) = dovecot();
-    scenario(&dovecot, &server, &DOVECOT, "starttls").await;
+    on_dovecot("starttls").await;
 }
 
 #[tokio::test]
 async fn courier_plain() {
-    let (courier, server) = courier();
-    scenario(&courier, &server, &COURIER, "courier").await;
+    on_courier("courier").await;
 }
 
 #[tokio::test]
 async fn courier_starttls() {
-    let (courier, server) = courier();
-    scenario(&courier, &server, &COURIER, "courier-starttls").await;
+    on_courier("courier-starttls").await;
 }
 
 #[tokio::test]
 async fn cyrus_plain() {
-    let (cyrus, server) = cyrus();
-    scenario(&cyrus, &server, &CYRUS, "cyrus").await;
+    on_cyrus("cyrus").await;
 }
 
 #[tokio::test]
 async fn cyrus_starttls() {
-    let (cyrus, server) = cyrus();
-    scenario(&cyrus, &server, &CYRUS, "cyrus-starttls").await;
+    on_cyrus("cyrus-starttls").await;
 }

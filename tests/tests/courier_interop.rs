@@ -25,7 +25,7 @@ fn start(capabilities: Option<&str>) -> (Courier, PosternServer) {
     courier
         .seed("alice", "INBOX", &corpus::standard_mailbox())
         .unwrap();
-    let server = PosternServer::start(&ServerConfig::for_courier(&courier)).unwrap();
+    let server = PosternServer::start(&ServerConfig::for_courier(&courier, None)).unwrap();
     (courier, server)
 }
 

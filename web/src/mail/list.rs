@@ -29,6 +29,9 @@ pub(crate) async fn open_folder(mail: &Rc<Mail>, folder: &str) -> Result<(), Str
     };
     *mail.current.borrow_mut() = Some(folder.to_owned());
     *mail.search.borrow_mut() = None;
+    // The message shown belongs to the list being replaced: gone now, not when the
+    // folder has finished loading (by then the user may have opened another).
+    leave_message(mail);
     mail.synced.set(None);
     selection::clear(mail);
     if let Ok(box_) = by_id::<web_sys::HtmlInputElement>("search-box") {
@@ -58,7 +61,6 @@ pub(crate) async fn open_folder(mail: &Rc<Mail>, folder: &str) -> Result<(), Str
     if browsing && selected.exists > virtual_list::THRESHOLD {
         mail.synced.set(current);
         virtual_list::open(mail, selected.exists)?;
-        reader::clear();
         live::watch(mail, folder);
         return Ok(());
     }
@@ -99,9 +101,16 @@ pub(crate) async fn open_folder(mail: &Rc<Mail>, folder: &str) -> Result<(), Str
             }
         }
     }
-    reader::clear();
     live::watch(mail, folder);
     Ok(())
+}
+
+/// Empties the reader for a new list, unless the user is writing there.
+fn leave_message(mail: &Mail) {
+    if mail.compose.borrow().is_none() {
+        *mail.reading.borrow_mut() = None;
+        reader::clear();
+    }
 }
 
 /// Brings cached rows up to date: which of the window's messages still exist and
@@ -323,8 +332,8 @@ pub(crate) async fn search(mail: &Rc<Mail>, text: &str) -> Result<(), String> {
         return open_folder(mail, &folder).await;
     }
     *mail.search.borrow_mut() = Some(text.to_owned());
+    leave_message(mail);
     load_rows(mail).await?;
-    reader::clear();
     Ok(())
 }
 
