@@ -1800,3 +1800,47 @@ async fn the_trash_chosen_in_settings_is_where_delete_moves() {
         .unwrap();
     assert_eq!(icon, "✖");
 }
+
+/// HTML mail is shown with its inline styles (allow-listed) and the frame's own
+/// stylesheet: the page's CSP lets the message frame style itself, scripts stay off.
+#[tokio::test]
+async fn html_mail_keeps_its_inline_styles() {
+    let styled = Message::new(
+        [
+            "From: Design <design@example.com>",
+            "To: alice@example.org",
+            "Subject: Styled newsletter",
+            "Date: Sat, 07 Mar 2026 08:00:00 +0000",
+            "MIME-Version: 1.0",
+            "Content-Type: text/html; charset=utf-8",
+            "",
+            "<p style=\"color: rgb(200, 0, 0); position: fixed; top: 0\">Styled words</p>",
+            "",
+        ]
+        .join("\r\n"),
+    );
+    let setup = signed_in(&[styled]).await;
+    let browser = &setup.browser;
+    browser.click("[data-uid=\"11\"]").await.unwrap();
+    let frame = message_frame(browser).await;
+    assert!(frame_text(browser, &frame).await.contains("Styled words"));
+    let words = browser
+        .client
+        .find(Locator::XPath("//p[contains(., 'Styled words')]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        words.css_value("color").await.unwrap(),
+        "rgba(200, 0, 0, 1)"
+    );
+    assert_eq!(words.css_value("position").await.unwrap(), "static");
+    let body = browser.client.find(Locator::Css("body")).await.unwrap();
+    assert!(
+        body.css_value("font-family")
+            .await
+            .unwrap()
+            .contains("system-ui"),
+        "the frame's own stylesheet applies"
+    );
+    browser.client.enter_parent_frame().await.unwrap();
+}

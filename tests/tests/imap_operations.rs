@@ -513,3 +513,69 @@ async fn opening_a_message_fetches_only_what_is_shown() {
     let gone = client.session.fetch_structure(99).unwrap();
     assert!(client.run(gone).await.unwrap().is_err());
 }
+
+/// Dovecot passes RFC 2231 parameters through in BODYSTRUCTURE as the sender wrote
+/// them (`filename*=utf-8''…`, continuations): the engine decodes them.
+#[tokio::test]
+async fn attachment_names_in_rfc_2231_form_from_a_real_server() {
+    use postern_shared::imap::structure::display_plan;
+    let (dovecot, server) = start_without(&[]);
+    let message = [
+        "From: Carol <carol@example.org>",
+        "To: alice@example.org",
+        "Subject: Tables",
+        "MIME-Version: 1.0",
+        "Content-Type: multipart/mixed; boundary=\"b\"",
+        "",
+        "--b",
+        "Content-Type: text/plain; charset=utf-8",
+        "",
+        "Two files.",
+        "--b",
+        "Content-Type: text/csv",
+        "Content-Disposition: attachment; filename*=utf-8''tabelle-%C3%BC.csv",
+        "Content-Transfer-Encoding: base64",
+        "",
+        "YSxiCg==",
+        "--b",
+        "Content-Type: application/pdf",
+        "Content-Disposition: attachment;",
+        " filename*0*=utf-8''Jahres;",
+        " filename*1*=bericht-%E2%82%AC;",
+        " filename*2=\".pdf\"",
+        "Content-Transfer-Encoding: base64",
+        "",
+        "JVBERg==",
+        "--b--",
+        "",
+    ]
+    .join("\r\n");
+    dovecot
+        .seed("alice", "INBOX", &[corpus::Message::new(message)])
+        .unwrap();
+    let mut client = inbox(&server).await;
+    let query = SearchQuery {
+        subject: Some("Tables".into()),
+        ..SearchQuery::default()
+    };
+    let search = client.session.search(&query).unwrap();
+    let Outcome::Uids(found) = client.ok(search).await else {
+        panic!()
+    };
+    let structure = client.session.fetch_structure(found[0]).unwrap();
+    let Outcome::Structure(root) = client.ok(structure).await else {
+        panic!()
+    };
+    let names: Vec<Option<String>> = display_plan(&root)
+        .attachments
+        .into_iter()
+        .map(|a| a.filename)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            Some("tabelle-ü.csv".to_owned()),
+            Some("Jahresbericht-€.pdf".to_owned())
+        ]
+    );
+}

@@ -273,3 +273,57 @@ async fn sessions_end_at_the_maximum_length() {
     };
     assert_eq!(close.reason.as_str(), CloseReason::SessionExpired.as_str());
 }
+
+/// What `openssl req -x509` makes: a self-signed certificate that is its own CA
+/// (CA:TRUE). rustls refuses it as a server's certificate even when it is the
+/// configured CA; the refusal says so in words and says how to fix it.
+#[tokio::test]
+async fn a_ca_certificate_as_the_servers_own_is_refused_in_words() {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let key = KeyPair::generate().unwrap();
+    let certificate = params.self_signed(&key).unwrap();
+    let ca_file = dir.path().join("self-signed.pem");
+    std::fs::write(&ca_file, certificate.pem()).unwrap();
+
+    // A real TLS server presenting it (the mail protocol never starts).
+    let tls = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![certificate.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(tls));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = acceptor.accept(tcp).await;
+            });
+        }
+    });
+
+    let config = ServerConfig {
+        upstreams: format!(
+            "\n[[upstream]]\nid = \"ca-as-leaf\"\nhost = \"localhost\"\nca_file = \"{}\"\nimap = {{ port = {port}, tls = \"implicit\" }}\n",
+            ca_file.display()
+        ),
+        ..ServerConfig::default()
+    };
+    let server = PosternServer::start(&config).unwrap();
+    let r = refused(&server, None, "ca-as-leaf", Protocol::Imap).await;
+    assert_refusal(&r, ErrorCode::UpstreamTlsFailed);
+    assert!(
+        r.message.contains("CA certificate as its own"),
+        "{}",
+        r.message
+    );
+    assert!(!r.message.contains("CaUsedAsEndEntity"), "{}", r.message);
+}
