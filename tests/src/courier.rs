@@ -199,8 +199,8 @@ impl Courier {
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)?
             .as_secs();
-        for (n, message) in messages.iter().enumerate() {
-            let unique = format!("{stamp}.P{n:07}.postern-test");
+        for message in messages {
+            let unique = format!("{stamp}.P{:09}.postern-test", crate::next_seed_number());
             let mut flags: Vec<char> = message.flags.chars().collect();
             if message.seen {
                 flags.push('S');

@@ -37,6 +37,19 @@ pub const SPECIAL_FOLDERS: [(&str, &str); 5] = [
     ("Archive", "\\Archive"),
 ];
 
+/// Settings for [`Dovecot::start_with`] that record each IMAP session's raw traffic
+/// (Dovecot's `rawlog`), for [`Dovecot::client_commands`]: what a client really sent.
+pub const RECORD_IMAP: &str = "
+service imap-postlogin {
+  executable = script-login -d rawlog
+  unix_listener imap-postlogin {
+  }
+}
+service imap {
+  executable = imap imap-postlogin
+}
+";
+
 /// The ports one Dovecot listens on, all on 127.0.0.1.
 #[derive(Debug, Clone, Copy)]
 pub struct Ports {
@@ -194,6 +207,46 @@ impl Dovecot {
         Ok(())
     }
 
+    /// Starts recording the IMAP sessions `user` opens from now on (with
+    /// [`RECORD_IMAP`] in the configuration).
+    pub fn record_sessions(&self, user: &str) -> anyhow::Result<()> {
+        let dir = self
+            .dir
+            .path()
+            .join("home")
+            .join(user)
+            .join("dovecot.rawlog");
+        std::fs::create_dir_all(&dir)?;
+        if let Some(owner) = self.mail_owner {
+            chown_tree(&dir, owner)?;
+        }
+        Ok(())
+    }
+
+    /// What `user`'s recorded IMAP sessions sent to the server, one string per session
+    /// (oldest first).
+    pub fn client_commands(&self, user: &str) -> Vec<String> {
+        let dir = self
+            .dir
+            .path()
+            .join("home")
+            .join(user)
+            .join("dovecot.rawlog");
+        let mut sessions: Vec<(String, String)> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| entry.ok())
+            .filter(|entry| entry.file_name().to_string_lossy().ends_with(".in"))
+            .map(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                (name, text)
+            })
+            .collect();
+        sessions.sort();
+        sessions.into_iter().map(|(_, text)| text).collect()
+    }
+
     /// Dovecot's log so far, for failure messages.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
@@ -227,9 +280,10 @@ impl Dovecot {
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)?
             .as_secs();
-        for (n, message) in messages.iter().enumerate() {
-            // Maildir names sort in seeding order, so UIDs follow it.
-            let unique = format!("{stamp}.P{n:07}.postern-test");
+        for message in messages {
+            // Maildir names sort in seeding order, so UIDs follow it; they never
+            // repeat, even for two seedings in the same second.
+            let unique = format!("{stamp}.P{:09}.postern-test", crate::next_seed_number());
             let (sub, name) = if message.flags.is_empty() && !message.seen {
                 ("new", unique)
             } else {

@@ -79,3 +79,10 @@ pub fn repo_root() -> PathBuf {
         .expect("tests/ lives in the repository")
         .to_path_buf()
 }
+
+/// A number no earlier call in this process returned: Maildir file names made with it
+/// never collide and sort in the order they were made.
+pub fn next_seed_number() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}

@@ -35,8 +35,12 @@ async fn setup(extra: &[Message]) -> Setup {
 }
 
 async fn setup_with(extra: &[Message], chromium_args: &[&str]) -> Setup {
+    setup_on(Dovecot::start().unwrap(), extra, chromium_args).await
+}
+
+/// The page for `dovecot`, seeded with the standard mailbox and `extra`.
+async fn setup_on(dovecot: Dovecot, extra: &[Message], chromium_args: &[&str]) -> Setup {
     require_bundle();
-    let dovecot = Dovecot::start().unwrap();
     let mut messages = corpus::standard_mailbox();
     messages.extend_from_slice(extra);
     dovecot.seed("alice", "INBOX", &messages).unwrap();
@@ -1843,4 +1847,58 @@ async fn html_mail_keeps_its_inline_styles() {
         "the frame's own stylesheet applies"
     );
     browser.client.enter_parent_frame().await.unwrap();
+}
+
+/// The open folder's unread count comes from SEARCH UNSEEN: STATUS of the selected
+/// folder is a client bug to servers (RFC 3501 §6.3.10; Dovecot answers
+/// `[CLIENTBUG]`). Checked in what the page really sent (Dovecot's rawlog).
+#[tokio::test]
+async fn the_open_folder_is_never_asked_for_status() {
+    let dovecot = Dovecot::start_with(postern_tests::dovecot::RECORD_IMAP).unwrap();
+    dovecot.record_sessions("alice").unwrap();
+    let setup = setup_on(dovecot, &[], &[]).await;
+    let browser = &setup.browser;
+    sign_in(browser, "plain", "imap", "alice-secret").await;
+    browser.wait_text("#rows", "Survey data").await.unwrap();
+    // An action refreshes the list and the counts.
+    browser.click("[data-uid=\"2\"]").await.unwrap();
+    browser
+        .click("[data-action=\"toggle-flag\"]")
+        .await
+        .unwrap();
+    browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            let row = c.find(Locator::Css("[data-uid=\"2\"]")).await.ok()?;
+            let class = row.attr("class").await.ok()??;
+            class.contains("flagged").then_some(())
+        })
+        .await
+        .unwrap();
+    // The record is complete once the sessions end.
+    browser.click("#sign-out").await.unwrap();
+    browser.wait_text("#login", "Sign in").await.unwrap();
+    let sessions = browser
+        .wait_for(Duration::from_secs(10), |_| {
+            let sessions = setup.dovecot.client_commands("alice");
+            let done = sessions.len() >= 2 && sessions.iter().all(|s| !s.is_empty());
+            async move { done.then_some(sessions) }
+        })
+        .await
+        .unwrap();
+    for sent in &sessions {
+        // Only what follows a SELECT of INBOX is about the open folder.
+        let Some(at) = sent.find("SELECT INBOX") else {
+            continue;
+        };
+        assert!(
+            !sent[at..].contains("STATUS INBOX"),
+            "STATUS of the selected folder:\n{sent}"
+        );
+    }
+    assert!(
+        sessions
+            .iter()
+            .any(|s| s.contains("SEARCH") && s.contains("UNSEEN")),
+        "the open folder was counted another way: {sessions:?}"
+    );
 }
