@@ -132,6 +132,7 @@ struct RawUpstream {
     host: String,
     tls_server_name: Option<String>,
     ca_file: Option<PathBuf>,
+    pinned_certificate: Option<PathBuf>,
     #[serde(default)]
     allow_internal_address: bool,
     #[serde(default)]
@@ -158,6 +159,10 @@ pub struct Upstream {
     /// The name the upstream's certificate must carry.
     pub tls_server_name: String,
     pub ca_file: Option<PathBuf>,
+    /// The one certificate (PEM) this upstream must present, accepted as it is: for a
+    /// self-signed server whose certificate no CA vouches for. Replaces CA and name
+    /// checks; the handshake must still be signed by that certificate's key.
+    pub pinned_certificate: Option<PathBuf>,
     /// Connect even if `host` is a name that resolves to a private, loopback or
     /// link-local address. IP literals and `localhost` are taken as deliberate.
     pub allow_internal_address: bool,
@@ -336,12 +341,23 @@ fn check_upstream(raw: RawUpstream, base: &Path) -> Result<Upstream, ConfigError
         return Err(problem(format!("ca_file {}: {e}", file.display())));
     }
 
+    let pinned_certificate = raw.pinned_certificate.map(|f| base.join(f));
+    if let Some(file) = &pinned_certificate
+        && let Err(e) = std::fs::metadata(file)
+    {
+        return Err(problem(format!(
+            "pinned_certificate {}: {e}",
+            file.display()
+        )));
+    }
+
     Ok(Upstream {
         name: raw.name.clone().unwrap_or_else(|| raw.id.clone()),
         tls_server_name: raw.tls_server_name.unwrap_or_else(|| raw.host.clone()),
         id: raw.id,
         host: raw.host,
         ca_file,
+        pinned_certificate,
         allow_internal_address: raw.allow_internal_address,
         endpoints,
     })

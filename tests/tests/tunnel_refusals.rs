@@ -274,23 +274,19 @@ async fn sessions_end_at_the_maximum_length() {
     assert_eq!(close.reason.as_str(), CloseReason::SessionExpired.as_str());
 }
 
-/// What `openssl req -x509` makes: a self-signed certificate that is its own CA
-/// (CA:TRUE). rustls refuses it as a server's certificate even when it is the
-/// configured CA; the refusal says so in words and says how to fix it.
-#[tokio::test]
-async fn a_ca_certificate_as_the_servers_own_is_refused_in_words() {
+/// A real TLS server presenting what `openssl req -x509` makes: a self-signed
+/// certificate that is its own CA (CA:TRUE). Returns its port and the certificate's
+/// PEM file; the mail protocol never starts.
+async fn self_signed_tls_server(dir: &std::path::Path) -> (u16, std::path::PathBuf) {
     use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
     use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
-    let dir = tempfile::tempdir().unwrap();
     let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let key = KeyPair::generate().unwrap();
     let certificate = params.self_signed(&key).unwrap();
-    let ca_file = dir.path().join("self-signed.pem");
-    std::fs::write(&ca_file, certificate.pem()).unwrap();
-
-    // A real TLS server presenting it (the mail protocol never starts).
+    let pem = dir.join("self-signed.pem");
+    std::fs::write(&pem, certificate.pem()).unwrap();
     let tls = rustls::ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(
@@ -305,15 +301,30 @@ async fn a_ca_certificate_as_the_servers_own_is_refused_in_words() {
         while let Ok((tcp, _)) = listener.accept().await {
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
-                let _ = acceptor.accept(tcp).await;
+                // Hold the connection open after the handshake, as a mail server would.
+                if let Ok(mut stream) = acceptor.accept(tcp).await {
+                    let mut buffer = [0u8; 1024];
+                    while tokio::io::AsyncReadExt::read(&mut stream, &mut buffer)
+                        .await
+                        .is_ok_and(|n| n > 0)
+                    {}
+                }
             });
         }
     });
+    (port, pem)
+}
 
+/// rustls refuses a CA certificate as a server's own even when it is the configured
+/// CA; the refusal says so in words and says how to fix it.
+#[tokio::test]
+async fn a_ca_certificate_as_the_servers_own_is_refused_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, pem) = self_signed_tls_server(dir.path()).await;
     let config = ServerConfig {
         upstreams: format!(
             "\n[[upstream]]\nid = \"ca-as-leaf\"\nhost = \"localhost\"\nca_file = \"{}\"\nimap = {{ port = {port}, tls = \"implicit\" }}\n",
-            ca_file.display()
+            pem.display()
         ),
         ..ServerConfig::default()
     };
@@ -326,4 +337,32 @@ async fn a_ca_certificate_as_the_servers_own_is_refused_in_words() {
         r.message
     );
     assert!(!r.message.contains("CaUsedAsEndEntity"), "{}", r.message);
+}
+
+/// The way to reach such a server: pin its certificate. That one is accepted, any
+/// other refused, with the reason.
+#[tokio::test]
+async fn a_pinned_certificate_is_accepted_and_only_that_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, pem) = self_signed_tls_server(dir.path()).await;
+    let other_dir = tempfile::tempdir().unwrap();
+    let (_, other_pem) = self_signed_tls_server(other_dir.path()).await;
+    let upstream = |id: &str, pinned: &std::path::Path| {
+        format!(
+            "\n[[upstream]]\nid = \"{id}\"\nhost = \"localhost\"\npinned_certificate = \"{}\"\nimap = {{ port = {port}, tls = \"implicit\" }}\n",
+            pinned.display()
+        )
+    };
+    let config = ServerConfig {
+        upstreams: upstream("pinned", &pem) + &upstream("pinned-other", &other_pem),
+        ..ServerConfig::default()
+    };
+    let server = PosternServer::start(&config).unwrap();
+    let opened = Tunnel::try_open(&server.tunnel_url(), None, "pinned", Protocol::Imap)
+        .await
+        .unwrap();
+    assert!(opened.is_ok(), "{:?}", opened.err());
+    let r = refused(&server, None, "pinned-other", Protocol::Imap).await;
+    assert_refusal(&r, ErrorCode::UpstreamTlsFailed);
+    assert!(r.message.contains("pinned"), "{}", r.message);
 }

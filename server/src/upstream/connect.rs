@@ -194,6 +194,9 @@ fn explain_tls(error: &rustls::Error, name: &str) -> String {
              certificate signed by that CA instead, with CA:FALSE (README, \"Mail server certificates\")"
                 .to_owned()
         }
+        Certificate::Other(other) => {
+            format!("the mail server's certificate is not acceptable: {}", other.0)
+        }
         other => format!("the mail server's certificate is not acceptable: {other}"),
     }
 }
