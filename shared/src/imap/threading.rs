@@ -5,11 +5,20 @@
 //! that is not in the list stays as an empty node while it has several replies, and
 //! is dropped otherwise; threads whose first message is missing are joined by base
 //! subject ("Re: x" goes under "x"). Siblings are ordered by arrival.
+//!
+//! Hostile input is bounded: a message contributes at most [`MAX_REFERENCES`] ids
+//! (the first and the last ones, as RFC 5322 §3.6.4 suggests for trimming), and
+//! every walk over a tree is iterative, so no header and no conversation depth can
+//! exhaust the stack (the browser's is small).
 
 use std::collections::HashMap;
 
 use super::outcome::ThreadNode;
 use crate::summary::MessageSummary;
+
+/// How many ids of one message's References are used: the first (the thread's
+/// root) and the last ones (the nearest parents).
+pub const MAX_REFERENCES: usize = 64;
 
 #[derive(Default)]
 struct Container {
@@ -48,11 +57,14 @@ pub fn thread(messages: &[MessageSummary]) -> Vec<ThreadNode> {
         }
         fill(&mut containers[own], message);
 
-        let chain: Vec<&str> = if message.references.is_empty() {
+        let mut chain: Vec<&str> = if message.references.is_empty() {
             message.in_reply_to.iter().map(String::as_str).collect()
         } else {
             message.references.iter().map(String::as_str).collect()
         };
+        if chain.len() > MAX_REFERENCES {
+            chain.drain(1..chain.len() - (MAX_REFERENCES - 1));
+        }
         let mut previous: Option<usize> = None;
         for id in chain {
             let current = container_for(id, &mut containers);
@@ -80,7 +92,7 @@ pub fn thread(messages: &[MessageSummary]) -> Vec<ThreadNode> {
         .collect();
     let mut trees: Vec<(Option<String>, String, ThreadNode)> = roots
         .into_iter()
-        .filter_map(|root| prune(&containers, root, true))
+        .filter_map(|root| prune(&containers, root))
         .map(|node| {
             let first = first_message(&node, messages);
             let key = first.map(|m| base_subject(&m.subject)).unwrap_or_default();
@@ -139,26 +151,55 @@ fn reaches(containers: &[Container], from: usize, to: usize) -> bool {
     false
 }
 
-/// The tree under `index` without empty containers that carry nothing: an empty
+/// The tree under `root` without empty containers that carry nothing: an empty
 /// container with one child is replaced by that child; an empty root with several
-/// children stays as the missing parent.
-fn prune(containers: &[Container], index: usize, is_root: bool) -> Option<ThreadNode> {
-    let container = &containers[index];
-    let mut children: Vec<ThreadNode> = Vec::new();
-    let mut order: Vec<usize> = container.children.clone();
-    order.sort_by(|a, b| containers[*a].received.cmp(&containers[*b].received));
-    for child in order {
-        match prune(containers, child, false) {
+/// children stays as the missing parent. Walked with an explicit stack.
+fn prune(containers: &[Container], root: usize) -> Option<ThreadNode> {
+    struct Frame {
+        index: usize,
+        is_root: bool,
+        /// Children in arrival order, and how many were visited.
+        order: Vec<usize>,
+        next: usize,
+        children: Vec<ThreadNode>,
+    }
+    let frame = |index: usize, is_root: bool| {
+        let mut order = containers[index].children.clone();
+        order.sort_by(|a, b| containers[*a].received.cmp(&containers[*b].received));
+        Frame {
+            index,
+            is_root,
+            order,
+            next: 0,
+            children: Vec::new(),
+        }
+    };
+    let mut stack = vec![frame(root, true)];
+    loop {
+        let top = stack.last_mut().expect("the root frame is popped last");
+        if let Some(&child) = top.order.get(top.next) {
+            top.next += 1;
+            stack.push(frame(child, false));
+            continue;
+        }
+        let done = stack.pop().expect("just looked at it");
+        let mut children = done.children;
+        let node = match (containers[done.index].uid, children.len()) {
+            (None, 0) => None,
+            (None, 1) if done.is_root => children.pop(),
+            (uid, _) => Some(ThreadNode { uid, children }),
+        };
+        let Some(parent) = stack.last_mut() else {
+            return node;
+        };
+        match node {
             // An empty non-root container gives its children to its parent.
-            Some(node) if node.uid.is_none() && !is_root => children.extend(node.children),
-            Some(node) => children.push(node),
+            Some(node) if node.uid.is_none() && !parent.is_root => {
+                parent.children.extend(node.children)
+            }
+            Some(node) => parent.children.push(node),
             None => {}
         }
-    }
-    match (container.uid, children.len()) {
-        (None, 0) => None,
-        (None, 1) if is_root => children.pop(),
-        (uid, _) => Some(ThreadNode { uid, children }),
     }
 }
 
@@ -166,13 +207,51 @@ fn first_message<'m>(
     node: &ThreadNode,
     messages: &'m [MessageSummary],
 ) -> Option<&'m MessageSummary> {
-    match node.uid {
-        Some(uid) => messages.iter().find(|m| m.uid == uid),
-        None => node
-            .children
-            .first()
-            .and_then(|c| first_message(c, messages)),
+    let mut node = node;
+    loop {
+        match node.uid {
+            Some(uid) => return messages.iter().find(|m| m.uid == uid),
+            None => node = node.children.first()?,
+        }
     }
+}
+
+/// The messages in conversation order, each with its depth in its thread: the
+/// conversation with the newest message (highest UID) first, each in reply order. A
+/// missing parent shows no row; its replies keep its depth.
+pub fn conversation_order(messages: &[MessageSummary]) -> Vec<(u32, usize)> {
+    let mut threads: Vec<(u32, ThreadNode)> = thread(messages)
+        .into_iter()
+        .map(|node| (newest(&node), node))
+        .collect();
+    threads.sort_by_key(|(newest, _)| std::cmp::Reverse(*newest));
+    let mut order = Vec::with_capacity(messages.len());
+    // Taken apart node by node as it is walked: dropping a deep tree whole would
+    // recurse once per level.
+    let mut stack: Vec<(ThreadNode, usize)> =
+        threads.into_iter().rev().map(|(_, n)| (n, 0)).collect();
+    while let Some((mut node, depth)) = stack.pop() {
+        let next = match node.uid {
+            Some(uid) => {
+                order.push((uid, depth));
+                depth + 1
+            }
+            None => depth,
+        };
+        stack.extend(node.children.drain(..).rev().map(|child| (child, next)));
+    }
+    order
+}
+
+/// The highest UID in a tree.
+fn newest(node: &ThreadNode) -> u32 {
+    let mut highest = 0;
+    let mut stack = vec![node];
+    while let Some(node) = stack.pop() {
+        highest = highest.max(node.uid.unwrap_or(0));
+        stack.extend(node.children.iter());
+    }
+    highest
 }
 
 fn is_reply_subject(subject: &str) -> bool {
@@ -289,5 +368,66 @@ mod tests {
         threads.iter().for_each(|t| collect(t, &mut uids));
         uids.sort();
         assert_eq!(uids, [1, 2, 3], "every message appears exactly once");
+    }
+}
+
+#[cfg(test)]
+mod hostile {
+    use super::*;
+
+    fn message(uid: u32, id: String, references: Vec<String>) -> MessageSummary {
+        MessageSummary {
+            uid,
+            flags: Vec::new(),
+            subject: "x".into(),
+            from: Vec::new(),
+            to: Vec::new(),
+            cc: Vec::new(),
+            date: None,
+            received: Some(format!("2026-03-01T00:00:{:02}+00:00", uid % 60)),
+            size: 0,
+            message_id: Some(id),
+            in_reply_to: references.last().cloned(),
+            references,
+            has_attachments: false,
+        }
+    }
+
+    /// Runs `work` on a thread with a stack as small as a browser tab's wasm stack
+    /// (1 MiB) or smaller: deep recursion fails here as it would there.
+    fn on_small_stack<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(work)
+            .unwrap()
+            .join()
+            .expect("no stack overflow")
+    }
+
+    #[test]
+    fn a_header_of_8000_references_is_bounded() {
+        let references: Vec<String> = (0..8000).map(|n| format!("<r{n}@x>")).collect();
+        let messages = vec![
+            message(1, "<r0@x>".into(), Vec::new()),
+            message(2, "<last@x>".into(), references),
+        ];
+        let order = on_small_stack(move || conversation_order(&messages));
+        // The root is kept (first reference) and the reply sits under it.
+        assert_eq!(order, [(1, 0), (2, 1)]);
+    }
+
+    #[test]
+    fn a_conversation_thousands_deep_is_walked_without_recursion() {
+        // Each message replies to the one before, naming only its parent.
+        let messages: Vec<MessageSummary> = (1..=5000u32)
+            .map(|n| {
+                let parent = (n > 1).then(|| format!("<m{}@x>", n - 1));
+                message(n, format!("<m{n}@x>"), parent.into_iter().collect())
+            })
+            .collect();
+        let order = on_small_stack(move || conversation_order(&messages));
+        assert_eq!(order.len(), 5000);
+        assert_eq!(order[0], (1, 0));
+        assert_eq!(order[4999], (5000, 4999));
     }
 }

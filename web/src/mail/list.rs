@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use postern_shared::imap::list_window::{NewestWindow, newest_window};
-use postern_shared::imap::{Outcome, SearchQuery, SortBy, ThreadNode, UidSet, threading};
+use postern_shared::imap::{Outcome, SearchQuery, SortBy, UidSet, threading};
 use postern_shared::summary::MessageSummary;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -394,36 +394,10 @@ fn render_rows(
 }
 
 /// The rows grouped into conversations (RFC 5256 REFERENCES threading, done here on
-/// the rows shown, so it works with any server): the conversation with the newest
-/// message first, each in reply order, with each row's depth in its thread.
+/// the rows shown, so it works with any server), in the order and with the depths of
+/// [`threading::conversation_order`].
 fn conversations(rows: Vec<MessageSummary>) -> (Vec<MessageSummary>, Vec<usize>) {
-    fn newest(node: &ThreadNode) -> u32 {
-        node.children
-            .iter()
-            .map(newest)
-            .chain(node.uid)
-            .max()
-            .unwrap_or(0)
-    }
-    fn flatten(node: &ThreadNode, depth: usize, out: &mut Vec<(u32, usize)>) {
-        // A missing parent shows no row; its replies stay at its depth.
-        let next = match node.uid {
-            Some(uid) => {
-                out.push((uid, depth));
-                depth + 1
-            }
-            None => depth,
-        };
-        for child in &node.children {
-            flatten(child, next, out);
-        }
-    }
-    let mut threads = threading::thread(&rows);
-    threads.sort_by_key(|t| std::cmp::Reverse(newest(t)));
-    let mut order = Vec::with_capacity(rows.len());
-    for thread in &threads {
-        flatten(thread, 0, &mut order);
-    }
+    let order = threading::conversation_order(&rows);
     let mut by_uid: std::collections::HashMap<u32, MessageSummary> =
         rows.into_iter().map(|r| (r.uid, r)).collect();
     order
