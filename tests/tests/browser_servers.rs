@@ -60,33 +60,12 @@ async fn scenario(rig: Rig<'_>, names: &Names, upstream: &str) {
         submission,
         server,
     } = rig;
-    assert!(
-        repo_root().join("web/pkg/postern_web_bg.wasm").exists(),
-        "run scripts/build-web.sh first (scripts/test.sh does)"
-    );
     let folder = |name: &str| format!("{}{name}", names.prefix);
     let count = |name: &str| store.count("alice", &folder(name));
     let inbox = || store.count("alice", "INBOX");
     let downloads = tempfile::tempdir().unwrap();
-    let browser = Browser::start(downloads.path()).await.unwrap();
-    browser.client.goto(&server.http_url("/")).await.unwrap();
-    let wanted = names.upstreams;
-    browser
-        .wait_for(Duration::from_secs(20), |c| async move {
-            let options = c.find_all(Locator::Css("#upstream option")).await.ok()?;
-            (options.len() == wanted).then_some(())
-        })
-        .await
-        .unwrap();
-    browser
-        .sign_in(upstream, "imap", "alice", "alice-secret")
-        .await;
-
     // The newest messages, all ten, whether or not SELECT said UIDNEXT.
-    browser
-        .wait_text("#rows", "Survey data")
-        .await
-        .unwrap_or_else(|e| panic!("{upstream}: {e}\n{}", server.log()));
+    let browser = signed_in(server, names, upstream, downloads.path()).await;
     let rows = browser
         .client
         .find_all(Locator::Css("#rows .row"))
@@ -250,6 +229,37 @@ async fn scenario(rig: Rig<'_>, names: &Names, upstream: &str) {
     browser.close().await;
 }
 
+/// A browser signed in as alice to `upstream`, its Inbox listed.
+async fn signed_in(
+    server: &PosternServer,
+    names: &Names,
+    upstream: &str,
+    downloads: &std::path::Path,
+) -> Browser {
+    assert!(
+        repo_root().join("web/pkg/postern_web_bg.wasm").exists(),
+        "run scripts/build-web.sh first (scripts/test.sh does)"
+    );
+    let browser = Browser::start(downloads).await.unwrap();
+    browser.client.goto(&server.http_url("/")).await.unwrap();
+    let wanted = names.upstreams;
+    browser
+        .wait_for(Duration::from_secs(20), |c| async move {
+            let options = c.find_all(Locator::Css("#upstream option")).await.ok()?;
+            (options.len() == wanted).then_some(())
+        })
+        .await
+        .unwrap();
+    browser
+        .sign_in(upstream, "imap", "alice", "alice-secret")
+        .await;
+    browser
+        .wait_text("#rows", "Survey data")
+        .await
+        .unwrap_or_else(|e| panic!("{upstream}: {e}\n{}", server.log()));
+    browser
+}
+
 /// Clicks the row with this subject (UIDs differ between servers).
 async fn open_row(browser: &Browser, subject: &str) {
     let script = "const row = Array.from(document.querySelectorAll('#rows .row'))\
@@ -345,4 +355,46 @@ async fn cyrus_plain() {
 #[tokio::test]
 async fn cyrus_starttls() {
     on_cyrus("cyrus-starttls").await;
+}
+
+/// An account with no Trash at all (none flagged, none of the usual names, none
+/// chosen): Delete asks before deleting for good, and "no" keeps the message.
+#[tokio::test]
+async fn without_a_trash_delete_asks_before_deleting_for_good() {
+    let courier = Courier::start().unwrap();
+    courier
+        .seed("alice", "INBOX", &corpus::standard_mailbox())
+        .unwrap();
+    std::fs::remove_dir_all(courier.maildir("alice", "INBOX.Trash")).unwrap();
+    let server = PosternServer::start(&ServerConfig::for_courier(&courier, None)).unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let browser = signed_in(&server, &COURIER, "courier", downloads.path()).await;
+    open_row(&browser, "Planning the spring release").await;
+    browser
+        .wait_text("#reader pre.text", "Shall we meet on Thursday")
+        .await
+        .unwrap();
+
+    browser.click("[data-action=\"delete\"]").await.unwrap();
+    let question = browser.client.get_alert_text().await.unwrap();
+    assert!(question.contains("no Trash folder"), "{question}");
+    browser.client.dismiss_alert().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        courier.count("alice", "INBOX"),
+        10,
+        "kept when the user said no"
+    );
+
+    browser.click("[data-action=\"delete\"]").await.unwrap();
+    browser.client.accept_alert().await.unwrap();
+    browser
+        .wait_for(Duration::from_secs(20), |_| {
+            let gone = courier.count("alice", "INBOX") == 9;
+            async move { gone.then_some(()) }
+        })
+        .await
+        .unwrap();
+    assert!(!courier.has_folder("alice", "INBOX.Trash"));
+    browser.close().await;
 }
