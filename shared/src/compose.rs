@@ -114,16 +114,15 @@ fn bare_id(id: &str) -> String {
 }
 
 /// Reads an address field as typed: `Bob <bob@example.org>, carol@example.org`.
-/// Every address is checked; the first bad one is the error.
+/// Every address is checked; the first bad one is the error. A display name may be
+/// quoted (`"Smith, Bob" <bob@example.org>`, with `\"` and `\\` inside): what
+/// [`format_addresses`] writes reads back as the same list, however hostile the names.
 pub fn parse_addresses(field: &str) -> Result<Vec<Address>, CommandError> {
     split_addresses(field)
         .into_iter()
         .map(|entry| {
             let (name, email) = match (entry.rfind('<'), entry.ends_with('>')) {
-                (Some(open), true) => (
-                    entry[..open].trim().trim_matches('"').to_owned(),
-                    &entry[open..],
-                ),
+                (Some(open), true) => (display_name(entry[..open].trim()), &entry[open..]),
                 _ => (String::new(), entry.as_str()),
             };
             let mailbox = Mailbox::parse(email)?;
@@ -135,13 +134,35 @@ pub fn parse_addresses(field: &str) -> Result<Vec<Address>, CommandError> {
         .collect()
 }
 
-/// Splits at commas and semicolons outside quotes and angle brackets.
+/// A display name as typed: a quoted string loses its quotes and escapes.
+fn display_name(typed: &str) -> String {
+    let Some(inner) = typed
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+    else {
+        return typed.to_owned();
+    };
+    let mut name = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => name.extend(chars.next()),
+            c => name.push(c),
+        }
+    }
+    name
+}
+
+/// Splits at commas and semicolons outside quotes and angle brackets (a `\` in a
+/// quoted name escapes the next character).
 fn split_addresses(field: &str) -> Vec<String> {
     let mut entries = Vec::new();
     let mut current = String::new();
-    let (mut quoted, mut angled) = (false, false);
+    let (mut quoted, mut angled, mut escaped) = (false, false, false);
     for c in field.chars() {
         match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
             '"' => quoted = !quoted,
             '<' if !quoted => angled = true,
             '>' if !quoted => angled = false,
@@ -161,14 +182,25 @@ fn split_addresses(field: &str) -> Vec<String> {
         .collect()
 }
 
-/// An address list as a field shows it.
+/// An address list as a field shows it. A display name with anything that could
+/// read as address syntax (`,` `;` `<` `>` `@` `"` ...) is quoted, so
+/// `"boss@corp.example, Mallory" <mallory@evil.example>` stays one address, and shows
+/// as one; control characters (a line break in a decoded name) become spaces.
 pub fn format_addresses(list: &[Address]) -> String {
     list.iter()
         .map(|a| {
-            if a.name.is_empty() {
+            let name: String = a
+                .name
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            if name.trim().is_empty() {
                 a.email.clone()
+            } else if name.chars().any(|c| "()<>[]:;@\\,\"".contains(c)) || name != name.trim() {
+                let escaped = name.replace('\\', "\\\\").replace('"', "\\\"");
+                format!("\"{escaped}\" <{}>", a.email)
             } else {
-                format!("{} <{}>", a.name, a.email)
+                format!("{name} <{}>", a.email)
             }
         })
         .collect::<Vec<_>>()
@@ -352,12 +384,60 @@ mod tests {
         );
         assert_eq!(
             format_addresses(&list),
-            "Smith, Bob <bob@example.org>, carol@example.org"
+            "\"Smith, Bob\" <bob@example.org>, carol@example.org"
         );
         assert_eq!(
             Draft::default().recipients(),
             Err(CommandError::NoRecipients)
         );
+    }
+
+    #[test]
+    fn hostile_display_names_stay_one_address_each() {
+        let hostile = [
+            address("boss@corp.example, Mallory", "mallory@evil.example"),
+            address("a \"quoted\" name; and <more@x.example>", "b@example.org"),
+            address("back\\slash\\", "c@example.org"),
+            address("line\r\nBcc: victim@example.org", "d@example.org"),
+            address("Plain Name", "e@example.org"),
+            address("", "f@example.org"),
+        ];
+        let field = format_addresses(&hostile);
+        let back = parse_addresses(&field).unwrap();
+        assert_eq!(back.len(), hostile.len(), "{field}");
+        for (read, wrote) in back.iter().zip(&hostile) {
+            assert_eq!(read.email, wrote.email, "{field}");
+        }
+        assert_eq!(back[0].name, "boss@corp.example, Mallory");
+        assert_eq!(back[1].name, "a \"quoted\" name; and <more@x.example>");
+        assert_eq!(back[2].name, "back\\slash\\");
+        assert_eq!(back[3].name, "line  Bcc: victim@example.org");
+        assert_eq!(back[4].name, "Plain Name");
+        assert!(field.starts_with("\"boss@corp.example, Mallory\" <mallory@evil.example>"));
+
+        // Reply all to such a sender: exactly the sender, and the others once each.
+        let original = MessageSummary {
+            uid: 1,
+            flags: Vec::new(),
+            subject: "Urgent".into(),
+            from: vec![hostile[0].clone()],
+            to: vec![address("Alice", "alice@postern.test"), hostile[1].clone()],
+            cc: Vec::new(),
+            date: None,
+            received: None,
+            size: 0,
+            message_id: None,
+            in_reply_to: None,
+            references: Vec::new(),
+            has_attachments: false,
+        };
+        let me = address("Alice", "alice@postern.test");
+        let draft = answer(&original, "", &me, ReplyKind::ReplyAll);
+        let to = parse_addresses(&format_addresses(&draft.to)).unwrap();
+        let cc = parse_addresses(&format_addresses(&draft.cc)).unwrap();
+        let emails = |list: &[Address]| list.iter().map(|a| a.email.clone()).collect::<Vec<_>>();
+        assert_eq!(emails(&to), ["mallory@evil.example"]);
+        assert_eq!(emails(&cc), ["b@example.org"]);
     }
 
     #[test]

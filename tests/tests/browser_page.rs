@@ -1902,3 +1902,57 @@ async fn the_open_folder_is_never_asked_for_status() {
         "the open folder was counted another way: {sessions:?}"
     );
 }
+
+/// Reply all to a sender whose display name holds an address and a comma: the draft
+/// has exactly the sender and the other recipient, once each, and the reader shows
+/// the name quoted, so it cannot pass for two senders.
+#[tokio::test]
+async fn reply_all_keeps_hostile_names_as_one_address_each() {
+    let tricky = Message::new(
+        [
+            "From: \"boss@corp.example, Mallory\" <mallory@evil.example>",
+            "To: Alice <alice@postern.test>, \"Smith; Bob\" <bob@example.org>",
+            "Subject: Urgent transfer",
+            "Date: Sat, 07 Mar 2026 09:00:00 +0000",
+            "Message-ID: <tricky@evil.example>",
+            "MIME-Version: 1.0",
+            "Content-Type: text/plain; charset=utf-8",
+            "",
+            "Please act now.",
+            "",
+        ]
+        .join("\r\n"),
+    );
+    let system = mail_system().await;
+    system.dovecot.seed("alice", "INBOX", &[tricky]).unwrap();
+    let browser = &system.browser;
+    browser
+        .sign_in("plain", "imap", "alice", "alice-secret")
+        .await;
+    browser.wait_text("#rows", "Urgent transfer").await.unwrap();
+    browser.click("[data-uid=\"11\"]").await.unwrap();
+    let shown = browser
+        .wait_text("#reader", "Please act now.")
+        .await
+        .unwrap();
+    assert!(
+        shown.contains("\"boss@corp.example, Mallory\" <mallory@evil.example>"),
+        "{shown}"
+    );
+    browser.click("[data-compose=reply-all]").await.unwrap();
+    browser
+        .wait_for(Duration::from_secs(10), |c| async move {
+            c.find(Locator::Css("#compose-to")).await.ok()
+        })
+        .await
+        .unwrap();
+    let to = postern_shared::compose::parse_addresses(&field_value(browser, "#compose-to").await)
+        .unwrap();
+    let cc = postern_shared::compose::parse_addresses(&field_value(browser, "#compose-cc").await)
+        .unwrap();
+    let emails = |list: &[postern_shared::summary::Address]| {
+        list.iter().map(|a| a.email.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(emails(&to), ["mallory@evil.example"]);
+    assert_eq!(emails(&cc), ["bob@example.org"]);
+}
