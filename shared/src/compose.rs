@@ -318,6 +318,7 @@ mod tests {
                 crate::reader::html::sanitize(
                     "<p>Hallo <b>Bob</b></p><script>alert(1)</script>",
                     true,
+                    &[],
                 )
                 .html,
             ),

@@ -2,7 +2,6 @@
 //! fields, the header block, plain text with safe links, sanitized HTML in a
 //! sandboxed frame with remote images held back, and saving an attachment.
 
-use base64::Engine;
 use postern_shared::compose::format_addresses;
 use postern_shared::reader::html::{self, SafeHtml};
 use postern_shared::reader::text;
@@ -138,27 +137,20 @@ pub(crate) fn no_text() -> Result<Element, JsValue> {
 /// The HTML of the message in the reader, kept to show it again with remote images.
 pub(crate) struct ShownHtml {
     pub(crate) source: String,
-    /// `cid:` references and the `data:` URLs of the message's own inline images.
-    pub(crate) inline: Vec<(String, String)>,
+    /// The message's own images, for its `cid:` references (resolved by the
+    /// sanitizer on parsed attributes).
+    pub(crate) inline: Vec<html::InlineImage>,
 }
 
 /// Puts the message frame into `body` (replacing an earlier one); returns how many
 /// remote images were held back.
 async fn frame(body: &Element, shown: &ShownHtml, allow_remote: bool) -> Result<usize, String> {
-    let safe = sanitizer::sanitize(&shown.source, allow_remote).await?;
-    draw_frame(body, shown, &safe, allow_remote).map_err(|e| format!("{e:?}"))
+    let safe = sanitizer::sanitize(&shown.source, allow_remote, &shown.inline).await?;
+    draw_frame(body, &safe, allow_remote).map_err(|e| format!("{e:?}"))
 }
 
-fn draw_frame(
-    body: &Element,
-    shown: &ShownHtml,
-    safe: &SafeHtml,
-    allow_remote: bool,
-) -> Result<usize, JsValue> {
-    let mut document_html = html::frame_document(safe, allow_remote);
-    for (cid, data_url) in &shown.inline {
-        document_html = document_html.replace(cid, data_url);
-    }
+fn draw_frame(body: &Element, safe: &SafeHtml, allow_remote: bool) -> Result<usize, JsValue> {
+    let document_html = html::frame_document(safe, allow_remote);
     // No allow-scripts, no allow-same-origin: the frame can run nothing and reach
     // nothing of the page. Links may open in a new tab, outside the sandbox.
     let frame = element(
@@ -183,17 +175,12 @@ fn draw_frame(
 }
 
 impl ShownHtml {
-    /// The HTML body and its inline images, as `(content id, MIME type, bytes)`.
+    /// The HTML body and its inline images, as `(content id, MIME type, bytes)`; an
+    /// image without an id or of a type that is not a raster image is left out.
     pub(crate) fn new(source: String, images: Vec<(String, String, Vec<u8>)>) -> ShownHtml {
         let inline = images
-            .into_iter()
-            .map(|(id, mime_type, bytes)| {
-                let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
-                (
-                    format!("cid:{id}"),
-                    format!("data:{mime_type};base64,{encoded}"),
-                )
-            })
+            .iter()
+            .filter_map(|(id, mime_type, bytes)| html::InlineImage::new(id, mime_type, bytes))
             .collect();
         ShownHtml { source, inline }
     }

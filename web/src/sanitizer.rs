@@ -2,18 +2,36 @@
 //! the page loads the first time a message needs it: the main module stays without
 //! html5ever and ammonia.
 
-use postern_shared::reader::html::SafeHtml;
+use postern_shared::reader::html::{InlineImage, SafeHtml};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/sanitizer_loader.js")]
 extern "C" {
     #[wasm_bindgen(catch)]
-    async fn sanitize_html(html: &str, allow_remote: bool) -> Result<JsValue, JsValue>;
+    async fn sanitize_html(
+        html: &str,
+        allow_remote: bool,
+        inline: js_sys::Array,
+    ) -> Result<JsValue, JsValue>;
 }
 
-/// `html` cleaned by the allow-list; `allow_remote` keeps remote images.
-pub(crate) async fn sanitize(html: &str, allow_remote: bool) -> Result<SafeHtml, String> {
-    let answer = sanitize_html(html, allow_remote)
+/// `html` cleaned by the allow-list; `allow_remote` keeps remote images; `cid:`
+/// references become the matching `inline` image.
+pub(crate) async fn sanitize(
+    html: &str,
+    allow_remote: bool,
+    inline: &[InlineImage],
+) -> Result<SafeHtml, String> {
+    let pairs: js_sys::Array = inline
+        .iter()
+        .flat_map(|i| {
+            [
+                JsValue::from_str(&i.content_id),
+                JsValue::from_str(&i.data_url),
+            ]
+        })
+        .collect();
+    let answer = sanitize_html(html, allow_remote, pairs)
         .await
         .map_err(|e| format!("the sanitizer could not load: {e:?}"))?;
     let answer = js_sys::Array::from(&answer);

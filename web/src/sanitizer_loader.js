@@ -2,11 +2,11 @@
 // time it is needed, then hands it each document to clean.
 let loading;
 
-export async function sanitize_html(html, allowRemote) {
+export async function sanitize_html(html, allowRemote, inline) {
   loading ??= import("/pkg/sanitizer/postern_sanitizer.js").then(async (module) => {
     await module.default();
     return module;
   });
   const module = await loading;
-  return module.sanitize(html, allowRemote);
+  return module.sanitize(html, allowRemote, inline);
 }

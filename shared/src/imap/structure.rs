@@ -168,7 +168,7 @@ fn rfc2231_value(pieces: &[(&[u8], bool)]) -> String {
 }
 
 /// `%C3%BC` becomes the bytes C3 BC; a `%` not followed by two hex digits stays.
-fn percent_decoded(text: &[u8]) -> Vec<u8> {
+pub(crate) fn percent_decoded(text: &[u8]) -> Vec<u8> {
     let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     let mut out = Vec::with_capacity(text.len());
     let mut i = 0;

@@ -8,8 +8,10 @@
 //! text, spacing, borders, sizes; no `url(`, `position` or `background-image`), and
 //! only `http`,
 //! `https` and `mailto` links, which open in a new tab without a referrer. Remote
-//! images are removed unless the user allowed them for this message; `cid:` images
-//! are kept for the caller to resolve to the message's own inline parts.
+//! images are removed unless the user allowed them for this message. `cid:` images
+//! are resolved here, on the parsed attribute, to the message's own inline parts
+//! ([`InlineImage`]: raster types only, exact Content-ID match, a total size budget),
+//! never by editing the serialized document.
 //!
 //! The result is still shown only inside a sandboxed frame without `allow-scripts`,
 //! under the CSP of [`frame_document`]: the sanitizer and the sandbox each stop what
@@ -37,12 +39,58 @@ pub struct SafeHtml {
     pub blocked_remote: usize,
 }
 
-/// Cleans `html` with the allow-list; `allow_remote` keeps `http(s)` images.
+/// Raster image types an inline image may have: its `data:` URL can carry nothing
+/// else (an SVG could carry script).
+const INLINE_TYPES: [&str; 6] = [
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/bmp",
+    "image/avif",
+];
+
+/// How many bytes of inline images one document may take in all: a message that
+/// refers to one image thousands of times gets that image until the budget is spent.
 #[cfg(feature = "sanitizer")]
-pub fn sanitize(html: &str, allow_remote: bool) -> SafeHtml {
+const INLINE_BUDGET: usize = 48 << 20;
+
+/// One of the message's own images, for its `cid:` references.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineImage {
+    /// The Content-ID without angle brackets; never empty.
+    pub content_id: String,
+    /// `data:<raster type>;base64,...`
+    pub data_url: String,
+}
+
+impl InlineImage {
+    /// `None` for an empty Content-ID or a type that is not a raster image (the type
+    /// comes from the message: `image/x"><meta ...` is refused here, not quoted later).
+    pub fn new(content_id: &str, mime_type: &str, bytes: &[u8]) -> Option<InlineImage> {
+        use base64::Engine;
+        let mime_type = mime_type.trim().to_ascii_lowercase();
+        let content_id = content_id.trim();
+        if content_id.is_empty() || !INLINE_TYPES.contains(&mime_type.as_str()) {
+            return None;
+        }
+        let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+        Some(InlineImage {
+            content_id: content_id.to_owned(),
+            data_url: format!("data:{mime_type};base64,{encoded}"),
+        })
+    }
+}
+
+/// Cleans `html` with the allow-list; `allow_remote` keeps `http(s)` images; `cid:`
+/// images become the matching `inline` image's `data:` URL, or go.
+#[cfg(feature = "sanitizer")]
+pub fn sanitize(html: &str, allow_remote: bool, inline: &[InlineImage]) -> SafeHtml {
     // ammonia wants a thread-safe filter; the count is read once cleaning is done.
     let blocked = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&blocked);
+    let images: Arc<Vec<InlineImage>> = Arc::new(inline.to_vec());
+    let budget = Arc::new(AtomicUsize::new(INLINE_BUDGET));
     let tags: HashSet<&str> = [
         "a",
         "abbr",
@@ -147,15 +195,18 @@ pub fn sanitize(html: &str, allow_remote: bool) -> SafeHtml {
         .attribute_filter(move |element, attribute, value| {
             let lower = value.trim().to_ascii_lowercase();
             match (element, attribute) {
+                ("img", "src") if lower.starts_with("cid:") => {
+                    inline_image(&images, &budget, &value.trim()[4..]).map(Into::into)
+                }
                 ("img", "src") => {
                     let remote = lower.starts_with("https:") || lower.starts_with("http:");
-                    if lower.starts_with("cid:")
-                        || is_data_image(&lower)
-                        || (allow_remote && remote)
-                    {
+                    if is_data_image(&lower) || (allow_remote && remote) {
                         Some(value.into())
                     } else {
-                        counter.fetch_add(1, Ordering::Relaxed);
+                        // Only what would have been fetched counts as held back.
+                        if remote {
+                            counter.fetch_add(1, Ordering::Relaxed);
+                        }
                         None
                     }
                 }
@@ -177,6 +228,23 @@ pub fn sanitize(html: &str, allow_remote: bool) -> SafeHtml {
         html,
         blocked_remote: blocked.load(Ordering::Relaxed),
     }
+}
+
+/// The `data:` URL for a `cid:` reference to `id` (as written, or percent-decoded as
+/// RFC 2392 writes it), while the budget lasts.
+#[cfg(feature = "sanitizer")]
+fn inline_image(images: &[InlineImage], budget: &AtomicUsize, id: &str) -> Option<String> {
+    let decoded = String::from_utf8(crate::imap::structure::percent_decoded(id.as_bytes())).ok();
+    let image = images
+        .iter()
+        .find(|i| i.content_id == id || Some(&i.content_id) == decoded.as_ref())?;
+    let size = image.data_url.len();
+    budget
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+            left.checked_sub(size)
+        })
+        .ok()?;
+    Some(image.data_url.clone())
 }
 
 /// CSS properties a message may set on its elements: how it looks, never where it
@@ -322,7 +390,7 @@ mod tests {
 
     #[test]
     fn hostile_markup_comes_out_inert() {
-        let safe = sanitize(HOSTILE, false);
+        let safe = sanitize(HOSTILE, false, &[]);
         let lower = safe.html.to_ascii_lowercase();
         for forbidden in [
             "<script",
@@ -357,14 +425,15 @@ mod tests {
             );
         }
         assert!(safe.html.contains("Hello <b>friend</b>"));
-        // The tracker, the SVG data URL and `src=x`; the image inside <math> goes with it.
-        assert_eq!(safe.blocked_remote, 3);
+        // Only the tracker would have been fetched: the SVG data URL and `src=x` are
+        // dropped without counting as remote.
+        assert_eq!(safe.blocked_remote, 1);
     }
 
     #[test]
     fn inline_styles_keep_only_how_things_look() {
         let html = r#"<p style="color: #c00; font-family: Georgia, serif; position: fixed; top: 0; background: url(https://evil.example/a.png); background-color: url(https://evil.example/b.png)">red</p><td style="padding:4px;z-index:9;width:e\78pression(1)">x</td><span style="POSITION:absolute">y</span>"#;
-        let safe = sanitize(html, true);
+        let safe = sanitize(html, true, &[]);
         assert!(
             safe.html
                 .contains(r#"<p style="color: #c00; font-family: Georgia, serif">red</p>"#),
@@ -377,24 +446,83 @@ mod tests {
     }
 
     #[test]
+    fn cid_images_resolve_on_parsed_urls_and_cannot_inject() {
+        // Hostile Content-IDs and types, as a message can declare them.
+        assert_eq!(InlineImage::new("", "image/png", b"x"), None);
+        assert_eq!(
+            InlineImage::new("a1", "image/x\"><meta http-equiv=refresh content=0>", b"x"),
+            None
+        );
+        assert_eq!(InlineImage::new("a1", "image/svg+xml", b"<svg/>"), None);
+        let images = [
+            InlineImage::new(r#"L" href="https://example.com/" lang="#, "image/png", b"1").unwrap(),
+            InlineImage::new("a1", "image/gif", b"2").unwrap(),
+            InlineImage::new("a10", "image/jpeg", b"3").unwrap(),
+        ];
+        let html = r#"<img src='cid:L" href="https://example.com/" lang='><img src="cid:a1"><img src="cid:a10"><img src="cid:"><p>cid:a1 in text stays text</p><img src="cid:unknown">"#;
+        let safe = sanitize(html, false, &images);
+        assert!(!safe.html.contains("example.com"), "{}", safe.html);
+        assert!(!safe.html.contains(" lang"), "{}", safe.html);
+        // Exactly one each: `cid:a1` does not also rewrite `cid:a10`.
+        assert_eq!(
+            safe.html.matches(&images[1].data_url).count(),
+            1,
+            "{}",
+            safe.html
+        );
+        assert_eq!(
+            safe.html.matches(&images[2].data_url).count(),
+            1,
+            "{}",
+            safe.html
+        );
+        assert_eq!(
+            safe.html.matches(&images[0].data_url).count(),
+            1,
+            "{}",
+            safe.html
+        );
+        assert!(safe.html.contains("cid:a1 in text stays text"));
+        assert_eq!(safe.html.matches("<img").count(), 5, "{}", safe.html);
+        assert_eq!(safe.blocked_remote, 0);
+
+        // Thousands of references to one big image: the budget ends the copies.
+        let big = InlineImage::new("big", "image/png", &vec![0u8; 1 << 20]).unwrap();
+        let html = "<img src=\"cid:big\">".repeat(2_000);
+        let safe = sanitize(&html, false, std::slice::from_ref(&big));
+        let copies = safe.html.matches("data:image/png").count();
+        assert!(copies > 0 && copies < 40, "{copies} copies");
+        assert!(
+            safe.html.len() < 2 * INLINE_BUDGET,
+            "{} bytes",
+            safe.html.len()
+        );
+    }
+
+    #[test]
     fn links_open_safely_and_remote_images_need_consent() {
         let html = r#"<a href="https://example.com/a">a</a><img src="https://example.com/i.png"><img src="cid:logo@x">"#;
-        let blocked = sanitize(html, false);
+        let logo = InlineImage::new("logo@x", "image/png", b"png").unwrap();
+        let blocked = sanitize(html, false, std::slice::from_ref(&logo));
         assert!(blocked.html.contains(r#"href="https://example.com/a""#));
         assert!(blocked.html.contains(r#"rel="noopener noreferrer""#));
         assert!(blocked.html.contains(r#"target="_blank""#));
         assert!(!blocked.html.contains("i.png"));
-        assert!(blocked.html.contains("cid:logo@x"));
+        assert!(
+            blocked
+                .html
+                .contains(&format!(r#"src="{}""#, logo.data_url))
+        );
         assert_eq!(blocked.blocked_remote, 1);
 
-        let allowed = sanitize(html, true);
+        let allowed = sanitize(html, true, &[]);
         assert!(allowed.html.contains("https://example.com/i.png"));
         assert_eq!(allowed.blocked_remote, 0);
     }
 
     #[test]
     fn the_frame_document_forbids_script_and_connections() {
-        let document = frame_document(&sanitize("<p>hi</p>", false), false);
+        let document = frame_document(&sanitize("<p>hi</p>", false, &[]), false);
         assert!(document.contains("default-src 'none'"));
         assert!(document.contains("img-src data:;"));
         assert!(!document.contains("script-src"));
