@@ -1956,3 +1956,61 @@ async fn reply_all_keeps_hostile_names_as_one_address_each() {
     assert_eq!(emails(&to), ["mallory@evil.example"]);
     assert_eq!(emails(&cc), ["bob@example.org"]);
 }
+
+/// An attachment name cannot disguise its extension with a direction override, and
+/// a name of thousands of characters wraps inside the reader.
+#[tokio::test]
+async fn attachment_names_show_what_they_are() {
+    let long = "x".repeat(3000);
+    let message = Message::new(
+        [
+            "From: Billing <billing@example.com>",
+            "To: alice@example.org",
+            "Subject: Your invoice",
+            "Date: Sat, 07 Mar 2026 10:00:00 +0000",
+            "MIME-Version: 1.0",
+            "Content-Type: multipart/mixed; boundary=\"b\"",
+            "",
+            "--b",
+            "Content-Type: text/plain",
+            "",
+            "See attached.",
+            "--b",
+            "Content-Type: application/octet-stream",
+            "Content-Disposition: attachment; filename*=utf-8''invoice%E2%80%AEgnp.exe",
+            "Content-Transfer-Encoding: base64",
+            "",
+            "TVo=",
+            "--b",
+            "Content-Type: application/octet-stream",
+            &format!("Content-Disposition: attachment; filename=\"{long}.bin\""),
+            "Content-Transfer-Encoding: base64",
+            "",
+            "AAA=",
+            "--b--",
+            "",
+        ]
+        .join("\r\n"),
+    );
+    let setup = signed_in(&[message]).await;
+    let browser = &setup.browser;
+    browser.click("[data-uid=\"11\"]").await.unwrap();
+    let listed = browser
+        .wait_text("#reader .attachments", "invoice")
+        .await
+        .unwrap();
+    assert!(listed.contains("invoice[U+202E]gnp.exe"), "{listed}");
+    let widths = browser
+        .client
+        .execute(
+            "const reader = document.querySelector('#reader').getBoundingClientRect().width;\
+             const widest = Math.max(...Array.from(document.querySelectorAll('#reader .download'))\
+                 .map(b => b.getBoundingClientRect().width));\
+             return [reader, widest];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let [reader, widest]: [f64; 2] = serde_json::from_value(widths).unwrap();
+    assert!(widest <= reader, "an attachment {widest}px wide in a {reader}px reader");
+}

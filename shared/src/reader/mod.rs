@@ -4,9 +4,11 @@
 //! - [`text`]: charset decoding (any label the WHATWG Encoding Standard knows);
 //! - [`html`]: the HTML allow-list, remote content blocked unless allowed, and the
 //!   document a sandboxed frame shows;
+//! - [`file_name`]: attachment names with direction overrides made visible;
 //! - [`mime`]: whole messages (as POP3 delivers them) parsed with mail-parser into
 //!   a list row and the parts the reader shows.
 
+pub mod file_name;
 pub mod html;
 pub mod mime;
 pub mod text;

@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use postern_shared::imap::structure::{BodyPart, display_plan};
 use postern_shared::imap::{FlagOperation, Outcome, SpecialUse, UidSet};
+use postern_shared::reader::file_name::visible_file_name;
 use postern_shared::reader::text;
 use postern_shared::summary::MessageSummary;
 use wasm_bindgen::JsCast;
@@ -303,7 +304,8 @@ fn attachments(parts: &[BodyPart]) -> Result<Element, JsValue> {
     for part in parts {
         let name = part
             .filename
-            .clone()
+            .as_deref()
+            .map(visible_file_name)
             .unwrap_or_else(|| format!("part-{}", section_text(part)));
         let item = element("li", &[])?;
         let button = element(

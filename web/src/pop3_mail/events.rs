@@ -460,7 +460,7 @@ fn save_attachment(mail: &PopMail, index: usize) {
     if let Err(error) = message_view::save(
         &attachment.bytes,
         &attachment.mime_type,
-        &attachment.filename,
+        &postern_shared::reader::file_name::visible_file_name(&attachment.filename),
     ) {
         show_status(&format!("Cannot save the attachment: {error:?}"));
     }

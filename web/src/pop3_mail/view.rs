@@ -3,6 +3,7 @@
 //! the server.
 
 use postern_shared::pop3::mailbox::{AccountState, LeaveOnServer, LocalMessage};
+use postern_shared::reader::file_name::visible_file_name;
 use postern_shared::reader::mime;
 use wasm_bindgen::prelude::*;
 use web_sys::Element;
@@ -380,7 +381,7 @@ fn show_text_and_attachments(body: &Element, parts: &mime::MessageParts) -> Resu
             )?;
             button.set_text_content(Some(&format!(
                 "⎘ {} ({}, {})",
-                attachment.filename,
+                visible_file_name(&attachment.filename),
                 attachment.mime_type,
                 human_size(u32::try_from(attachment.bytes.len()).unwrap_or(u32::MAX))
             )));
