@@ -2012,5 +2012,50 @@ async fn attachment_names_show_what_they_are() {
         .await
         .unwrap();
     let [reader, widest]: [f64; 2] = serde_json::from_value(widths).unwrap();
-    assert!(widest <= reader, "an attachment {widest}px wide in a {reader}px reader");
+    assert!(
+        widest <= reader,
+        "an attachment {widest}px wide in a {reader}px reader"
+    );
+}
+
+/// A part whose transfer encoding is damaged or unknown: the server refuses to decode
+/// it (BINARY answers NO); the reader shows it as sent, decoded as far as possible,
+/// and says what was wrong.
+#[tokio::test]
+async fn messages_with_broken_transfer_encoding_still_open() {
+    let broken = |subject: &str, encoding: &str, body: &str| {
+        Message::new(
+            [
+                "From: Old Mailer <old@example.com>",
+                "To: alice@example.org",
+                &format!("Subject: {subject}"),
+                "Date: Sat, 07 Mar 2026 11:00:00 +0000",
+                "MIME-Version: 1.0",
+                "Content-Type: text/plain; charset=us-ascii",
+                &format!("Content-Transfer-Encoding: {encoding}"),
+                "",
+                body,
+                "",
+            ]
+            .join("\r\n"),
+        )
+    };
+    let setup = signed_in(&[
+        broken("Bad base64", "base64", "SGVsbG8gd29ybGQ=!!not*base64**"),
+        broken("Unknown encoding", "x-made-up", "Readable words inside"),
+    ])
+    .await;
+    let browser = &setup.browser;
+    browser.click("[data-uid=\"12\"]").await.unwrap();
+    browser
+        .wait_text("#reader pre.text", "Readable words inside")
+        .await
+        .unwrap();
+    let said = browser.text("#connection").await.unwrap_or_default();
+    assert!(said.contains("damaged"), "{said}");
+    browser.click("[data-uid=\"11\"]").await.unwrap();
+    browser
+        .wait_text("#reader pre.text", "not*base64")
+        .await
+        .unwrap();
 }

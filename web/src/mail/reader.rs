@@ -270,10 +270,23 @@ async fn fetch_part(mail: &Mail, uid: u32, part: &BodyPart) -> Result<Vec<u8>, S
     {
         return Ok(bytes);
     }
-    let binary = mail.imap.lock().await.session.has_capability("BINARY");
+    let mut binary = mail.imap.lock().await.session.has_capability("BINARY");
     let numbers = part.section.clone();
     let outcome = if binary {
-        mail.request(|s| s.fetch_binary(uid, &numbers)).await?
+        match mail.request(|s| s.fetch_binary(uid, &numbers)).await {
+            Ok(outcome) => outcome,
+            Err(refusal) => {
+                // The server cannot decode this part (damaged base64 or
+                // quoted-printable, an encoding it does not know: NO [PARSE] or
+                // [UNKNOWN-CTE]). Take it as sent and decode what can be decoded.
+                binary = false;
+                show_connection(&format!(
+                    "Part of this message is damaged ({refusal}); it is shown as well as it could be read."
+                ));
+                mail.request(|s| s.fetch_section(uid, &numbers, None))
+                    .await?
+            }
+        }
     } else {
         mail.request(|s| s.fetch_section(uid, &numbers, None))
             .await?
