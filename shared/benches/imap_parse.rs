@@ -28,9 +28,8 @@ ENVELOPE (\"Mon, 02 Mar 2026 09:15:00 +0100\" \"=?UTF-8?B?R3LDvMOfZSBhdXMgS8O2bG
 ((\"Carol Baker\" NIL \"carol\" \"example.org\")) ((\"Carol Baker\" NIL \"carol\" \"example.org\")) \
 ((\"Carol Baker\" NIL \"carol\" \"example.org\")) ((\"Alice Smith\" NIL \"alice\" \"example.org\")) NIL NIL \
 \"<prev-{uid}@example.org>\" \"<msg-{uid}@example.org>\") \
-BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 1200 30 NIL NIL NIL NIL)\
-(\"text\" \"html\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 2800 60 NIL NIL NIL NIL) \"alternative\" \
-(\"boundary\" \"b1\") NIL NIL NIL) BODY[HEADER.FIELDS (REFERENCES)] {{51}}\r\nReferences: <a@example.org> <prev-{uid:05}@ex.org>\r\n\r\n)\r\n"
+BODY[HEADER.FIELDS (REFERENCES CONTENT-TYPE)] {{103}}\r\nReferences: <a@example.org> <prev-{uid:05}@ex.org>\r\n\
+Content-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n)\r\n"
         ).as_bytes());
     }
     out.extend_from_slice(b"P1 OK Fetch completed\r\n");

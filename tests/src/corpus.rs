@@ -347,6 +347,35 @@ pub fn standard_mailbox() -> Vec<Message> {
     ]
 }
 
+/// A forward of a forward of ...: `depth` multiparts, one inside the other, with
+/// "At the bottom." as the only text; deeper than IMAP parsers read BODYSTRUCTURE.
+pub fn deeply_nested(depth: usize) -> Message {
+    let mut lines = vec![
+        "From: Forwarder <fwd@example.org>".to_owned(),
+        "To: alice@example.org".to_owned(),
+        "Subject: Fwd: Fwd: Fwd: deep".to_owned(),
+        "MIME-Version: 1.0".to_owned(),
+        "Content-Type: multipart/mixed; boundary=\"b0\"".to_owned(),
+        String::new(),
+    ];
+    for level in 1..depth {
+        lines.push(format!("--b{}", level - 1));
+        lines.push(format!(
+            "Content-Type: multipart/mixed; boundary=\"b{level}\""
+        ));
+        lines.push(String::new());
+    }
+    lines.push(format!("--b{}", depth - 1));
+    lines.push("Content-Type: text/plain".to_owned());
+    lines.push(String::new());
+    lines.push("At the bottom.".to_owned());
+    for level in (0..depth).rev() {
+        lines.push(format!("--b{level}--"));
+    }
+    lines.push(String::new());
+    Message::new(lines.join("\r\n"))
+}
+
 /// A plain message of about `size` bytes, numbered, for bulk tests and benchmarks.
 pub fn bulk(n: usize, size: usize) -> Message {
     let mut text = crlf(&[

@@ -2059,3 +2059,21 @@ async fn messages_with_broken_transfer_encoding_still_open() {
         .await
         .unwrap();
 }
+
+/// A message whose structure the parser cannot read is listed with the others and
+/// still opens, from its source, with a note.
+#[tokio::test]
+async fn a_message_too_deep_to_describe_still_opens() {
+    let setup = signed_in(&[corpus::deeply_nested(12)]).await;
+    let browser = &setup.browser;
+    browser
+        .wait_text("#rows", "Fwd: Fwd: Fwd: deep")
+        .await
+        .unwrap();
+    browser.click("[data-uid=\"11\"]").await.unwrap();
+    let shown = browser
+        .wait_text("#reader .body", "At the bottom.")
+        .await
+        .unwrap();
+    assert!(shown.contains("could not be read"), "{shown}");
+}

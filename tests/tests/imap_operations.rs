@@ -579,3 +579,33 @@ async fn attachment_names_in_rfc_2231_form_from_a_real_server() {
         ]
     );
 }
+
+/// One message nested deeper than the parser reads BODYSTRUCTURE (a forward of a
+/// forward of ...) must not take the folder's list with it: the list asks for no
+/// structure, only the Content-Type header for the attachment mark.
+#[tokio::test]
+async fn a_deeply_nested_message_does_not_break_the_list() {
+    let (dovecot, server) = start_without(&[]);
+    dovecot
+        .seed("alice", "INBOX", &[corpus::deeply_nested(12)])
+        .unwrap();
+    let mut client = inbox(&server).await;
+    let fetch = client
+        .session
+        .fetch_summaries(&UidSet::range(1, None))
+        .unwrap();
+    let Outcome::Summaries(rows) = client.ok(fetch).await else {
+        panic!()
+    };
+    assert_eq!(rows.len(), 11, "every row, the deep one included");
+    let deep = rows
+        .iter()
+        .find(|r| r.subject == "Fwd: Fwd: Fwd: deep")
+        .expect("the deep message is listed");
+    assert!(deep.has_attachments, "multipart/mixed is marked");
+    let plain = rows
+        .iter()
+        .find(|r| r.subject == "Planning the spring release")
+        .unwrap();
+    assert!(!plain.has_attachments);
+}

@@ -3,8 +3,7 @@
 
 use std::num::NonZeroU32;
 
-use imap_next::imap_types::body::{BodyStructure, SpecificFields};
-use imap_next::imap_types::core::{IString, NString, NString8};
+use imap_next::imap_types::core::{NString, NString8};
 use imap_next::imap_types::envelope::Envelope;
 use imap_next::imap_types::extensions::thread::Thread;
 use imap_next::imap_types::extensions::uidplus::{UidElement, UidSet as UidPlusSet};
@@ -306,16 +305,18 @@ pub(crate) fn summary(items: &[MessageDataItem<'_>]) -> Option<MessageSummary> {
             MessageDataItem::InternalDate(date) => {
                 summary.received = Some(date.as_ref().to_rfc3339());
             }
-            MessageDataItem::BodyStructure(structure) => {
-                summary.has_attachments = has_attachment(structure);
-            }
             MessageDataItem::BodyExt {
                 section: Some(Section::HeaderFields(..)),
                 data,
                 ..
             } => {
                 if let Some(header) = &data.0 {
-                    summary.references = message_ids(header.as_ref());
+                    let header = String::from_utf8_lossy(header.as_ref());
+                    if let Some(references) = header_field(&header, "References") {
+                        summary.references = message_ids(&references);
+                    }
+                    summary.has_attachments = header_field(&header, "Content-Type")
+                        .is_some_and(|value| is_attachment_type(&value));
                 }
             }
             _ => {}
@@ -376,31 +377,43 @@ fn addresses(list: &[imap_next::imap_types::envelope::Address<'_>]) -> Vec<Addre
         .collect()
 }
 
-fn lower(value: &IString<'_>) -> String {
-    String::from_utf8_lossy(value.as_ref()).to_ascii_lowercase()
-}
-
-/// Whether any part is meant to be saved rather than read: disposition `attachment`,
-/// or a non-text leaf that is not declared inline.
-fn has_attachment(structure: &BodyStructure<'_>) -> bool {
-    match structure {
-        BodyStructure::Multi { bodies, .. } => bodies.as_ref().iter().any(has_attachment),
-        BodyStructure::Single {
-            body,
-            extension_data,
-        } => {
-            let disposition = extension_data
-                .as_ref()
-                .and_then(|e| e.tail.as_ref())
-                .and_then(|d| d.disposition.as_ref())
-                .map(|(kind, _)| lower(kind));
-            match disposition.as_deref() {
-                Some("attachment") => true,
-                Some("inline") => false,
-                _ => matches!(body.specific, SpecificFields::Basic { .. }),
+/// The value of header field `name` in a header block, unfolded; the first one.
+fn header_field(header: &str, name: &str) -> Option<String> {
+    let mut value: Option<String> = None;
+    for line in header.split("\r\n").flat_map(|l| l.split('\n')) {
+        match &mut value {
+            Some(found) if line.starts_with([' ', '\t']) => {
+                found.push(' ');
+                found.push_str(line.trim());
+            }
+            Some(_) => break,
+            None => {
+                if let Some((field, rest)) = line.split_once(':')
+                    && field.trim().eq_ignore_ascii_case(name)
+                {
+                    value = Some(rest.trim().to_owned());
+                }
             }
         }
     }
+    value
+}
+
+/// The list's attachment mark from the top-level Content-Type, as webmails guess it
+/// before opening: `multipart/mixed`, or a single part that is not text, a message
+/// or another multipart. The reader lists the real attachments once opened.
+fn is_attachment_type(content_type: &str) -> bool {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    mime == "multipart/mixed"
+        || !(mime.is_empty()
+            || mime.starts_with("text/")
+            || mime.starts_with("multipart/")
+            || mime.starts_with("message/"))
 }
 
 /// A UID set as inclusive ranges (`*` read as `u32::MAX`, "the newest").
@@ -420,9 +433,7 @@ pub(crate) fn uid_ranges(set: &SequenceSet) -> Vec<(u32, u32)> {
 }
 
 /// The `<...>` message ids in a header block such as `References: <a@x> <b@y>`.
-fn message_ids(header: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(header);
-    let value = text.split_once(':').map(|(_, v)| v).unwrap_or("");
+fn message_ids(value: &str) -> Vec<String> {
     value
         .split('<')
         .skip(1)

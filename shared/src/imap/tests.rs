@@ -58,10 +58,10 @@ fn pipelined_session_from_login_to_logout() {
           * 1 FETCH (UID 1 FLAGS (\\Seen) INTERNALDATE \"02-Mar-2026 09:15:00 +0100\" RFC822.SIZE 512 \
 ENVELOPE (\"Mon, 02 Mar 2026 09:15:00 +0100\" \"=?UTF-8?B?R3LDvMOfZQ==?=\" \
 ((\"=?UTF-8?Q?Ren=C3=A9e?=\" NIL \"renee\" \"example.de\")) NIL NIL ((NIL NIL \"alice\" \"example.org\")) NIL NIL NIL \"<a@example.de>\") \
-BODYSTRUCTURE (\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"8bit\" 40 2 NIL NIL NIL NIL) BODY[HEADER.FIELDS (REFERENCES)] {2}\r\n\r\n)\r\n\
+BODY[HEADER.FIELDS (REFERENCES CONTENT-TYPE)] {43}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n)\r\n\
           * 2 FETCH (UID 2 FLAGS () INTERNALDATE \"03-Mar-2026 10:00:00 +0000\" RFC822.SIZE 9000 \
 ENVELOPE (NIL \"Report\" ((NIL NIL \"bob\" \"example.org\")) NIL NIL NIL NIL NIL \"<a@example.de>\" \"<b@example.org>\") \
-BODYSTRUCTURE ((\"text\" \"plain\" NIL NIL NIL \"7bit\" 10 1 NIL NIL NIL NIL)(\"application\" \"pdf\" (\"name\" \"r.pdf\") NIL NIL \"base64\" 8000 NIL (\"attachment\" (\"filename\" \"r.pdf\")) NIL NIL) \"mixed\" NIL NIL NIL NIL) BODY[HEADER.FIELDS (REFERENCES)] {30}\r\nReferences: <a@example.de>\r\n\r\n)\r\n\
+BODY[HEADER.FIELDS (REFERENCES CONTENT-TYPE)] {77}\r\nReferences: <a@example.de>\r\nContent-Type: multipart/mixed;\r\n boundary=\"b\"\r\n\r\n)\r\n\
           P4 OK Fetch completed\r\n\
           * 2 FETCH (UID 2 BODY[1] {10}\r\nHi there\r\n)\r\n\
           P5 OK Fetch completed\r\n\
@@ -95,7 +95,7 @@ BODYSTRUCTURE ((\"text\" \"plain\" NIL NIL NIL \"7bit\" 10 1 NIL NIL NIL NIL)(\"
         "P1 LOGIN alice alice-secret\r\n\
          P2 LIST \"\" *\r\n\
          P3 SELECT INBOX\r\n\
-         P4 UID FETCH 1:* (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (References)])\r\n\
+         P4 UID FETCH 1:* (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (References Content-Type)])\r\n\
          P5 UID FETCH 2 (UID BODY.PEEK[1])\r\n\
          P6 UID STORE 2 +FLAGS (\\Flagged)\r\n\
          P7 LOGOUT\r\n"

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use postern_shared::imap::structure::{BodyPart, display_plan};
 use postern_shared::imap::{FlagOperation, Outcome, SpecialUse, UidSet};
 use postern_shared::reader::file_name::visible_file_name;
-use postern_shared::reader::text;
+use postern_shared::reader::{mime, text};
 use postern_shared::summary::MessageSummary;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -55,6 +55,54 @@ pub(crate) fn auto_read() -> bool {
         .is_none_or(|v| v != "off")
 }
 
+/// Shows a message from its whole source, read by the lenient MIME parser, when the
+/// server's description of its structure could not be read; says so above it.
+async fn show_from_source(
+    mail: &Rc<Mail>,
+    row: &MessageSummary,
+    body: &Element,
+    why: &str,
+) -> Result<(), String> {
+    let js = |e: JsValue| format!("{e:?}");
+    let Outcome::Section(Some(raw)) = mail
+        .request(|s| s.fetch_section(row.uid, &[], None))
+        .await?
+    else {
+        return Err("the server returned no data for this message".into());
+    };
+    if !still_reading(mail, row.uid) {
+        return Ok(());
+    }
+    body.set_text_content(None);
+    let note = text_element(
+        "p",
+        &[("class", "note")],
+        &format!(
+            "The structure of this message could not be read ({why}); it is shown from its source."
+        ),
+    )
+    .map_err(js)?;
+    body.append_child(&note).map_err(js)?;
+    let parts = mime::parts(&raw).unwrap_or_default();
+    if let Some(html) = parts.html {
+        let images = parts
+            .inline_images
+            .into_iter()
+            .map(|i| (i.content_id, i.mime_type, i.bytes))
+            .collect();
+        let shown = ShownHtml::new(html, images);
+        message_view::show_html(body, &shown).await?;
+        *mail.shown_html.borrow_mut() = Some(shown);
+    } else if let Some(content) = parts.text {
+        let text = message_view::text_with_links(&content).map_err(js)?;
+        body.append_child(&text).map_err(js)?;
+    } else {
+        body.append_child(message_view::no_text().map_err(js)?.as_ref())
+            .map_err(js)?;
+    }
+    Ok(())
+}
+
 /// Whether the user still wants `uid` (another click may have come meanwhile).
 fn still_reading(mail: &Mail, uid: u32) -> bool {
     *mail.reading.borrow() == Some(uid)
@@ -83,8 +131,12 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
     body.set_text_content(Some("Loading…"));
     reader.append_child(&body).map_err(js)?;
 
-    let Outcome::Structure(root) = mail.request(|s| s.fetch_structure(row.uid)).await? else {
-        return Err("the server answered FETCH with something else".into());
+    let root = match mail.request(|s| s.fetch_structure(row.uid)).await {
+        Ok(Outcome::Structure(root)) => root,
+        Ok(_) => return Err("the server answered FETCH with something else".into()),
+        // A structure the parser cannot read (nested past its limit, malformed):
+        // the message still opens, from its source.
+        Err(error) => return show_from_source(mail, row, &body, &error).await,
     };
     let plan = display_plan(&root);
     if !still_reading(mail, row.uid) {

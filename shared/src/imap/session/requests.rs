@@ -702,17 +702,24 @@ fn flags_of(flags: &[&str]) -> Result<Vec<Flag<'static>>, RequestError> {
 }
 
 /// What a list row needs: flags, envelope, dates, size, structure, References.
+/// What a list row needs. No BODYSTRUCTURE: one message whose structure the parser
+/// cannot read (nested past its depth limit) would make the whole window's answer
+/// unreadable; the attachment mark comes from the Content-Type header instead, and
+/// the structure is fetched when a message is opened.
 fn summary_items() -> Vec<MessageDataItemName<'static>> {
-    let references = AString::try_from("References").expect("an atom");
+    let fields =
+        ["References", "Content-Type"].map(|name| AString::try_from(name).expect("an atom"));
     vec![
         MessageDataItemName::Uid,
         MessageDataItemName::Flags,
         MessageDataItemName::Envelope,
         MessageDataItemName::InternalDate,
         MessageDataItemName::Rfc822Size,
-        MessageDataItemName::BodyStructure,
         MessageDataItemName::BodyExt {
-            section: Some(Section::HeaderFields(None, Vec1::from(references))),
+            section: Some(Section::HeaderFields(
+                None,
+                Vec1::try_from(fields.to_vec()).expect("two fields"),
+            )),
             partial: None,
             peek: true,
         },
