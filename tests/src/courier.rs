@@ -15,21 +15,15 @@
 //! looks for changes during IDLE only every `IMAP_IDLE_TIMEOUT` seconds, set here to
 //! an hour, so only a client that asks (NOOP) sees new mail.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
+use std::process::{Command, Stdio};
 
 use crate::certs::TestPki;
 use crate::corpus::Message;
 use crate::dovecot::USERS;
 use crate::free_port;
+use crate::process_group::ProcessGroup;
 
 /// Folders every account has; Courier flags none of them (no SPECIAL-USE).
 pub const FOLDERS: [&str; 3] = ["Trash", "Sent", "Drafts"];
@@ -39,11 +33,12 @@ pub const CAPABILITIES: &str =
     "IMAP4rev1 UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT IDLE";
 
 pub struct Courier {
+    /// Held for its drop, which stops the server (first: before the directory goes).
+    _process: ProcessGroup,
     dir: tempfile::TempDir,
     /// IMAP with STARTTLS offered.
     pub imap: u16,
     pub pki: TestPki,
-    child: Child,
 }
 
 /// Where `scripts/setup.sh` unpacked the Courier packages.
@@ -155,24 +150,23 @@ impl Courier {
             launch_script(&root, dir.path(), imap, capabilities),
         )?;
         let log = std::fs::File::create(dir.path().join("courier.log"))?;
-        let child = Command::new("unshare")
-            .arg("-m")
-            .arg("sh")
-            .arg(&script)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .process_group(0)
-            .spawn()
-            .map_err(|e| anyhow::anyhow!("cannot start Courier under unshare: {e}"))?;
-        let mut courier = Courier {
+        let mut process = ProcessGroup::spawn(
+            Command::new("unshare")
+                .arg("-m")
+                .arg("sh")
+                .arg(&script)
+                .stdin(Stdio::null())
+                .stdout(log.try_clone()?)
+                .stderr(log),
+        )
+        .map_err(|e| anyhow::anyhow!("cannot start Courier under unshare: {e}"))?;
+        process.wait_for_greeting("Courier", imap, &dir.path().join("courier.log"))?;
+        Ok(Courier {
             dir,
             imap,
             pki,
-            child,
-        };
-        courier.wait_ready()?;
-        Ok(courier)
+            _process: process,
+        })
     }
 
     /// Courier's output so far, for failure messages.
@@ -196,62 +190,12 @@ impl Courier {
         for sub in ["cur", "new", "tmp"] {
             std::fs::create_dir_all(maildir.join(sub))?;
         }
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_secs();
         for message in messages {
-            let unique = format!("{stamp}.P{:09}.postern-test", crate::next_seed_number());
-            let mut flags: Vec<char> = message.flags.chars().collect();
-            if message.seen {
-                flags.push('S');
-            }
-            flags.sort_unstable();
-            flags.dedup();
-            let flags: String = flags.into_iter().collect();
-            std::fs::write(
-                maildir.join("cur").join(format!("{unique}:2,{flags}")),
-                &message.raw,
-            )?;
+            let (sub, name) = crate::mail_store::maildir_place(message);
+            std::fs::write(maildir.join(sub).join(name), &message.raw)?;
         }
         chown_tree(&self.dir.path().join("mail"))?;
         Ok(())
-    }
-
-    fn wait_ready(&mut self) -> anyhow::Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                anyhow::bail!("Courier exited ({status}):\n{}", self.log());
-            }
-            if let Ok(stream) = TcpStream::connect(("127.0.0.1", self.imap)) {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-                let mut line = String::new();
-                if BufReader::new(stream).read_line(&mut line).is_ok() && line.starts_with("* OK") {
-                    return Ok(());
-                }
-            }
-            if Instant::now() > deadline {
-                anyhow::bail!("Courier did not listen in time:\n{}", self.log());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Courier {
-    fn drop(&mut self) {
-        // The whole group: couriertcpd, authdaemond and every session they started.
-        let group = Pid::from_raw(self.child.id() as i32);
-        let _ = killpg(group, Signal::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let _ = killpg(group, Signal::SIGKILL);
-        let _ = self.child.wait();
     }
 }
 

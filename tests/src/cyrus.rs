@@ -12,29 +12,27 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use crate::certs::TestPki;
 use crate::corpus::Message;
 use crate::dovecot::USERS;
 use crate::free_port;
 use crate::mail_store::MailStore;
+use crate::process_group::ProcessGroup;
 
 /// The name Cyrus calls itself, and the SASL realm of the test users.
 const SERVER_NAME: &str = "postern-cyrus";
 
 pub struct Cyrus {
+    /// Held for its drop, which stops the server (first: before the directory goes).
+    _process: ProcessGroup,
     dir: tempfile::TempDir,
     /// IMAP with STARTTLS offered.
     pub imap: u16,
     pub pki: TestPki,
-    child: Child,
 }
 
 /// Where `scripts/setup.sh` unpacked the `cyrus-imapd` package.
@@ -96,51 +94,30 @@ impl Cyrus {
             .status()?;
         anyhow::ensure!(chown.success(), "cannot give the directory to cyrus");
         let log = std::fs::File::create(root.join("cyrus.log"))?;
-        let child = Command::new("/usr/lib/cyrus/bin/master")
-            .arg("-C")
-            .arg(&config)
-            .arg("-M")
-            .arg(root.join("cyrus.conf"))
-            .arg("-p")
-            .arg(root.join("master.pid"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .process_group(0)
-            .spawn()?;
-        let mut cyrus = Cyrus {
+        let mut process = ProcessGroup::spawn(
+            Command::new("/usr/lib/cyrus/bin/master")
+                .arg("-C")
+                .arg(&config)
+                .arg("-M")
+                .arg(root.join("cyrus.conf"))
+                .arg("-p")
+                .arg(root.join("master.pid"))
+                .stdin(Stdio::null())
+                .stdout(log.try_clone()?)
+                .stderr(log),
+        )?;
+        process.wait_for_greeting("Cyrus", imap, &root.join("cyrus.log"))?;
+        Ok(Cyrus {
             dir,
             imap,
             pki,
-            child,
-        };
-        cyrus.wait_ready()?;
-        Ok(cyrus)
+            _process: process,
+        })
     }
 
     /// Cyrus's output so far, for failure messages.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("cyrus.log")).unwrap_or_default()
-    }
-
-    fn wait_ready(&mut self) -> anyhow::Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                anyhow::bail!("Cyrus exited ({status}):\n{}", self.log());
-            }
-            if let Ok(stream) = TcpStream::connect(("127.0.0.1", self.imap)) {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-                let mut line = String::new();
-                if BufReader::new(stream).read_line(&mut line).is_ok() && line.starts_with("* OK") {
-                    return Ok(());
-                }
-            }
-            if Instant::now() > deadline {
-                anyhow::bail!("Cyrus did not listen in time:\n{}", self.log());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
     }
 
     /// A second, plain IMAP session as `user`, for checks and seeding.
@@ -218,23 +195,6 @@ impl MailStore for Cyrus {
         self.session(user)
             .and_then(|mut s| s.command(&format!("LIST \"\" \"{folder}\"")))
             .is_ok_and(|lines| lines.iter().any(|l| l.starts_with("* LIST")))
-    }
-}
-
-impl Drop for Cyrus {
-    fn drop(&mut self) {
-        // The whole group: master and every service it started.
-        let group = Pid::from_raw(self.child.id() as i32);
-        let _ = killpg(group, Signal::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let _ = killpg(group, Signal::SIGKILL);
-        let _ = self.child.wait();
     }
 }
 

@@ -277,25 +277,8 @@ impl Dovecot {
                 .open(root.join("subscriptions"))?;
             writeln!(subscriptions, "{folder}")?;
         }
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_secs();
         for message in messages {
-            // Maildir names sort in seeding order, so UIDs follow it; they never
-            // repeat, even for two seedings in the same second.
-            let unique = format!("{stamp}.P{:09}.postern-test", crate::next_seed_number());
-            let (sub, name) = if message.flags.is_empty() && !message.seen {
-                ("new", unique)
-            } else {
-                let mut flags: Vec<char> = message.flags.chars().collect();
-                if message.seen {
-                    flags.push('S');
-                }
-                flags.sort_unstable();
-                flags.dedup();
-                let flags: String = flags.into_iter().collect();
-                ("cur", format!("{unique}:2,{flags}"))
-            };
+            let (sub, name) = crate::mail_store::maildir_place(message);
             std::fs::write(maildir.join(sub).join(name), &message.raw)?;
         }
         if let Some(owner) = self.mail_owner {

@@ -30,6 +30,7 @@ pub mod imap_client;
 pub mod mail_store;
 pub mod pop3_client;
 pub mod postfix;
+mod process_group;
 pub mod server;
 pub mod smtp_client;
 

@@ -66,6 +66,28 @@ impl MaildirStore for crate::courier::Courier {
     }
 }
 
+/// Where a seeded message goes in a Maildir, and under which name: `new/` while it
+/// has no flag, else `cur/` with its flags (`:2,FS`). Names sort in seeding order,
+/// so UIDs follow it, and never repeat, even for two seedings in the same second.
+pub(crate) fn maildir_place(message: &Message) -> (&'static str, String) {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let unique = format!("{stamp}.P{:09}.postern-test", crate::next_seed_number());
+    let mut flags: Vec<char> = message.flags.chars().collect();
+    if message.seen {
+        flags.push('S');
+    }
+    if flags.is_empty() {
+        return ("new", unique);
+    }
+    flags.sort_unstable();
+    flags.dedup();
+    let flags: String = flags.into_iter().collect();
+    ("cur", format!("{unique}:2,{flags}"))
+}
+
 /// The file names of a Maildir's messages (`cur` and `new`); flags follow `:2,`.
 pub fn message_files(maildir: &Path) -> Vec<String> {
     ["cur", "new"]

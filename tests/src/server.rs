@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+use crate::certs::TestPki;
 use crate::courier::Courier;
 use crate::cyrus::Cyrus;
 use crate::dovecot::Dovecot;
@@ -98,56 +99,42 @@ imap = {{ port = {down}, tls = "none" }}
     /// (`courier-starttls`, verified against the test CA); with submission through a
     /// test Postfix when given (its users are the same).
     pub fn for_courier(courier: &Courier, submission: Option<SubmissionPorts>) -> ServerConfig {
-        ServerConfig {
-            upstreams: format!(
-                r#"
-[[upstream]]
-id = "courier"
-name = "Test Courier (plain)"
-host = "127.0.0.1"
-imap = {{ port = {port}, tls = "none" }}
-{smtp}
-
-[[upstream]]
-id = "courier-starttls"
-name = "Test Courier (STARTTLS)"
-host = "localhost"
-ca_file = "{ca}"
-imap = {{ port = {port}, tls = "starttls" }}
-{smtp}
-"#,
-                port = courier.imap,
-                ca = courier.pki.ca_file.display(),
-                smtp = plain_submission(submission),
-            ),
-            ..ServerConfig::default()
-        }
+        ServerConfig::imap_server("courier", "Courier", courier.imap, &courier.pki, submission)
     }
 
     /// A Cyrus IMAP reached plain (`cyrus`) and with STARTTLS done by the server
-    /// (`cyrus-starttls`, verified against the test CA); with submission through a
-    /// test Postfix when given (its users are the same).
+    /// (`cyrus-starttls`), as [`ServerConfig::for_courier`] does for Courier.
     pub fn for_cyrus(cyrus: &Cyrus, submission: Option<SubmissionPorts>) -> ServerConfig {
+        ServerConfig::imap_server("cyrus", "Cyrus", cyrus.imap, &cyrus.pki, submission)
+    }
+
+    /// Upstreams `id` (plain) and `id-starttls` for an IMAP server on `port`.
+    fn imap_server(
+        id: &str,
+        label: &str,
+        port: u16,
+        pki: &TestPki,
+        submission: Option<SubmissionPorts>,
+    ) -> ServerConfig {
         ServerConfig {
             upstreams: format!(
                 r#"
 [[upstream]]
-id = "cyrus"
-name = "Test Cyrus (plain)"
+id = "{id}"
+name = "Test {label} (plain)"
 host = "127.0.0.1"
 imap = {{ port = {port}, tls = "none" }}
 {smtp}
 
 [[upstream]]
-id = "cyrus-starttls"
-name = "Test Cyrus (STARTTLS)"
+id = "{id}-starttls"
+name = "Test {label} (STARTTLS)"
 host = "localhost"
 ca_file = "{ca}"
 imap = {{ port = {port}, tls = "starttls" }}
 {smtp}
 "#,
-                port = cyrus.imap,
-                ca = cyrus.pki.ca_file.display(),
+                ca = pki.ca_file.display(),
                 smtp = plain_submission(submission),
             ),
             ..ServerConfig::default()
