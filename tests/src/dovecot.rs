@@ -207,15 +207,19 @@ impl Dovecot {
         Ok(())
     }
 
-    /// Starts recording the IMAP sessions `user` opens from now on (with
-    /// [`RECORD_IMAP`] in the configuration).
-    pub fn record_sessions(&self, user: &str) -> anyhow::Result<()> {
-        let dir = self
-            .dir
+    /// Where Dovecot's rawlog keeps `user`'s sessions (recording is on while it exists).
+    fn rawlog_dir(&self, user: &str) -> PathBuf {
+        self.dir
             .path()
             .join("home")
             .join(user)
-            .join("dovecot.rawlog");
+            .join("dovecot.rawlog")
+    }
+
+    /// Starts recording the IMAP sessions `user` opens from now on (with
+    /// [`RECORD_IMAP`] in the configuration).
+    pub fn record_sessions(&self, user: &str) -> anyhow::Result<()> {
+        let dir = self.rawlog_dir(user);
         std::fs::create_dir_all(&dir)?;
         if let Some(owner) = self.mail_owner {
             chown_tree(&dir, owner)?;
@@ -226,12 +230,7 @@ impl Dovecot {
     /// What `user`'s recorded IMAP sessions sent to the server, one string per session
     /// (oldest first).
     pub fn client_commands(&self, user: &str) -> Vec<String> {
-        let dir = self
-            .dir
-            .path()
-            .join("home")
-            .join(user)
-            .join("dovecot.rawlog");
+        let dir = self.rawlog_dir(user);
         let mut sessions: Vec<(String, String)> = std::fs::read_dir(dir)
             .into_iter()
             .flatten()

@@ -1,6 +1,7 @@
 //! The IMAP engine over a tunnel, with waits shaped for IMAP tests.
 
-use postern_shared::imap::{Event, MailboxChange, Session};
+use postern_shared::imap::{Event, MailboxChange, Outcome, Session, UidSet};
+use postern_shared::summary::MessageSummary;
 use postern_shared::tunnel::Protocol;
 
 use crate::engine_client::EngineClient;
@@ -17,6 +18,18 @@ impl EngineClient<Session> {
             .pump_until(|e| matches!(e, Event::Greeting { .. }))
             .await?;
         Ok(client)
+    }
+
+    /// The summaries of every message of the selected folder (`UID FETCH 1:*`).
+    pub async fn all_summaries(&mut self) -> Vec<MessageSummary> {
+        let fetch = self
+            .session
+            .fetch_summaries(&UidSet::range(1, None))
+            .expect("1:* is a valid set");
+        match self.ok(fetch).await {
+            Outcome::Summaries(rows) => rows,
+            other => panic!("FETCH answered with {other:?}"),
+        }
     }
 
     /// The next change to the selected mailbox.

@@ -20,7 +20,7 @@ use postern_tests::courier::Courier;
 use postern_tests::cyrus::Cyrus;
 use postern_tests::dovecot::Dovecot;
 use postern_tests::mail_store::MailStore;
-use postern_tests::postfix::Postfix;
+use postern_tests::postfix::{Postfix, SubmissionPorts};
 use postern_tests::repo_root;
 use postern_tests::server::{PosternServer, ServerConfig};
 
@@ -295,36 +295,36 @@ async fn on_dovecot(upstream: &str) {
     scenario(rig, &DOVECOT, upstream).await;
 }
 
-async fn on_courier(upstream: &str) {
+/// The scenario on a server other than Dovecot: `start` gives it, seeded with the
+/// standard mailbox; `config` its upstreams, sending through the test Postfix.
+async fn on_other<S: MailStore>(
+    start: impl FnOnce() -> anyhow::Result<S>,
+    config: impl FnOnce(&S, SubmissionPorts) -> ServerConfig,
+    names: &Names,
+    upstream: &str,
+) {
     let (dovecot, postfix) = submission_system();
-    let courier = Courier::start().unwrap();
-    courier
+    let store = start().unwrap();
+    store
         .seed("alice", "INBOX", &corpus::standard_mailbox())
         .unwrap();
-    let config = ServerConfig::for_courier(&courier, Some(postfix.ports));
-    let server = PosternServer::start(&config).unwrap();
+    let server = PosternServer::start(&config(&store, postfix.ports)).unwrap();
     let rig = Rig {
-        store: &courier,
+        store: &store,
         submission: &dovecot,
         server: &server,
     };
-    scenario(rig, &COURIER, upstream).await;
+    scenario(rig, names, upstream).await;
+}
+
+async fn on_courier(upstream: &str) {
+    let config = |c: &Courier, ports| ServerConfig::for_courier(c, Some(ports));
+    on_other(Courier::start, config, &COURIER, upstream).await;
 }
 
 async fn on_cyrus(upstream: &str) {
-    let (dovecot, postfix) = submission_system();
-    let cyrus = Cyrus::start().unwrap();
-    cyrus
-        .seed("alice", "INBOX", &corpus::standard_mailbox())
-        .unwrap();
-    let config = ServerConfig::for_cyrus(&cyrus, Some(postfix.ports));
-    let server = PosternServer::start(&config).unwrap();
-    let rig = Rig {
-        store: &cyrus,
-        submission: &dovecot,
-        server: &server,
-    };
-    scenario(rig, &CYRUS, upstream).await;
+    let config = |c: &Cyrus, ports| ServerConfig::for_cyrus(c, Some(ports));
+    on_other(Cyrus::start, config, &CYRUS, upstream).await;
 }
 
 #[tokio::test]

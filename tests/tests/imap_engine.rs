@@ -65,13 +65,7 @@ async fn list_select_fetch_and_store() {
         "{inbox:?}"
     );
 
-    let fetch = client
-        .session
-        .fetch_summaries(&UidSet::range(1, None))
-        .unwrap();
-    let Outcome::Summaries(rows) = client.ok(fetch).await else {
-        panic!()
-    };
+    let rows = client.all_summaries().await;
     let subjects: Vec<&str> = rows.iter().map(|r| r.subject.as_str()).collect();
     assert_eq!(
         subjects,

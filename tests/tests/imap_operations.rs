@@ -174,13 +174,7 @@ async fn search_sort_and_threads_server_and_client_side() {
     let Outcome::Threads(server_threads) = client.ok(thread).await else {
         panic!()
     };
-    let fetch = client
-        .session
-        .fetch_summaries(&UidSet::range(1, None))
-        .unwrap();
-    let Outcome::Summaries(rows) = client.ok(fetch).await else {
-        panic!()
-    };
+    let rows = client.all_summaries().await;
     let client_threads = threading::thread(&rows);
     let chain = ThreadNode {
         uid: Some(1),
@@ -590,13 +584,7 @@ async fn a_deeply_nested_message_does_not_break_the_list() {
         .seed("alice", "INBOX", &[corpus::deeply_nested(12)])
         .unwrap();
     let mut client = inbox(&server).await;
-    let fetch = client
-        .session
-        .fetch_summaries(&UidSet::range(1, None))
-        .unwrap();
-    let Outcome::Summaries(rows) = client.ok(fetch).await else {
-        panic!()
-    };
+    let rows = client.all_summaries().await;
     assert_eq!(rows.len(), 11, "every row, the deep one included");
     let deep = rows
         .iter()
