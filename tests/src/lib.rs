@@ -26,6 +26,7 @@ pub mod courier;
 pub mod cyrus;
 pub mod dovecot;
 pub mod engine_client;
+pub mod hostile;
 pub mod imap_client;
 pub mod mail_store;
 pub mod pop3_client;

@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::Element;
 
 use crate::dom::{document, element, text_element};
-use crate::sanitizer;
+use crate::sanitizer::{self, SanitizeError};
 
 pub(crate) fn sender(row: &MessageSummary) -> String {
     row.from
@@ -99,14 +99,36 @@ pub(crate) fn headers(row: &MessageSummary) -> Result<Element, JsValue> {
     Ok(header)
 }
 
-/// Plain text as text nodes, with web addresses as links that open in a new tab
-/// without a referrer. No markup from the message is ever parsed.
-pub(crate) fn text_with_links(content: &str) -> Result<Element, JsValue> {
+/// How much text is drawn in one go: a long body is drawn a piece at a time, each
+/// piece a block of its own, with a pause between pieces so the page keeps
+/// answering input (2 MB of links or a 20 MB line never freeze it).
+const TEXT_PIECE: usize = 64 * 1024;
+
+/// Appends `content` to `body` as text nodes, with web addresses as links that open
+/// in a new tab without a referrer. No markup from the message is ever parsed. The
+/// first piece is drawn at once, the rest while the page stays responsive; drawing
+/// stops if the text is taken off the page (another message opened).
+pub(crate) async fn show_text(body: &Element, content: &str) -> Result<(), JsValue> {
     let pre = element("pre", &[("class", "text")])?;
-    for segment in text::links(content) {
+    body.append_child(&pre)?;
+    for (index, piece) in text::pieces(content, TEXT_PIECE).into_iter().enumerate() {
+        if index > 0 {
+            crate::dom::sleep(0).await;
+            if !pre.is_connected() {
+                break;
+            }
+        }
+        pre.append_child(text_piece(piece)?.as_ref())?;
+    }
+    Ok(())
+}
+
+fn text_piece(piece: &str) -> Result<Element, JsValue> {
+    let block = element("span", &[("class", "piece")])?;
+    for segment in text::links(piece) {
         match segment {
             text::Segment::Text(run) => {
-                pre.append_child(&document().create_text_node(run))?;
+                block.append_child(&document().create_text_node(run))?;
             }
             text::Segment::Link(url) => {
                 let link = text_element(
@@ -118,11 +140,11 @@ pub(crate) fn text_with_links(content: &str) -> Result<Element, JsValue> {
                     ],
                     url,
                 )?;
-                pre.append_child(&link)?;
+                block.append_child(&link)?;
             }
         }
     }
-    Ok(pre)
+    Ok(block)
 }
 
 /// What the reader says of a message with neither HTML nor text.
@@ -134,22 +156,133 @@ pub(crate) fn no_text() -> Result<Element, JsValue> {
     )
 }
 
-/// The HTML of the message in the reader, kept to show it again with remote images.
+/// How much HTML is cleaned and shown until the user asks for all of it.
+const HTML_SHOWN_AT_FIRST: usize = 1 << 20;
+
+/// The HTML of the message in the reader and how the user wants it shown; kept to
+/// show it again when they change that.
 pub(crate) struct ShownHtml {
     pub(crate) source: String,
     /// The message's own images, for its `cid:` references (resolved by the
     /// sanitizer on parsed attributes).
     pub(crate) inline: Vec<html::InlineImage>,
+    /// The user allowed remote images for this message.
+    pub(crate) allow_remote: bool,
+    /// The user asked for all of a body longer than [`HTML_SHOWN_AT_FIRST`].
+    pub(crate) whole: bool,
 }
 
-/// Puts the message frame into `body` (replacing an earlier one); returns how many
-/// remote images were held back.
-async fn frame(body: &Element, shown: &ShownHtml, allow_remote: bool) -> Result<usize, String> {
-    let safe = sanitizer::sanitize(&shown.source, allow_remote, &shown.inline).await?;
-    draw_frame(body, &safe, allow_remote).map_err(|e| format!("{e:?}"))
+impl ShownHtml {
+    /// The HTML body and its inline images, as `(content id, MIME type, bytes)`; an
+    /// image without an id or of a type that is not a raster image is left out.
+    pub(crate) fn new(source: String, images: Vec<(String, String, Vec<u8>)>) -> ShownHtml {
+        let inline = images
+            .iter()
+            .filter_map(|(id, mime_type, bytes)| html::InlineImage::new(id, mime_type, bytes))
+            .collect();
+        ShownHtml {
+            source,
+            inline,
+            allow_remote: false,
+            whole: false,
+        }
+    }
+
+    /// What is cleaned and shown now: all of it, or its first
+    /// [`HTML_SHOWN_AT_FIRST`] bytes (html5ever closes what the cut leaves open).
+    fn shown_part(&self) -> &str {
+        if self.whole || self.source.len() <= HTML_SHOWN_AT_FIRST {
+            return &self.source;
+        }
+        let mut cut = HTML_SHOWN_AT_FIRST;
+        while !self.source.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        &self.source[..cut]
+    }
 }
 
-fn draw_frame(body: &Element, safe: &SafeHtml, allow_remote: bool) -> Result<usize, JsValue> {
+/// Shows the HTML in `body` (replacing what an earlier call showed): sanitized in a
+/// sandboxed frame, with a note above it for what was held back or left out — remote
+/// images (with a `data-allow-remote` button), the rest of a long body (with a
+/// `data-show-whole` button), formatting too deep or too slow to clean (then the
+/// text is shown instead).
+pub(crate) async fn show_html(body: &Element, shown: &ShownHtml) -> Result<(), String> {
+    let js = |e: JsValue| format!("{e:?}");
+    let part = shown.shown_part();
+    let safe = sanitizer::sanitize(part, shown.allow_remote, &shown.inline).await;
+    for old in ["iframe.html", ".html-note", "pre.text"] {
+        while let Ok(Some(old)) = body.query_selector(old) {
+            old.remove();
+        }
+    }
+    let notes = element("div", &[("class", "html-note")]).map_err(js)?;
+    body.append_child(&notes).map_err(js)?;
+    match safe {
+        Ok(safe) => {
+            draw_frame(body, &safe, shown.allow_remote).map_err(js)?;
+            if safe.blocked_remote > 0 {
+                note(
+                    &notes,
+                    &format!(
+                        "{} remote image(s) blocked to protect your privacy. ",
+                        safe.blocked_remote
+                    ),
+                    Some(("data-allow-remote", "Show remote images")),
+                )
+                .map_err(js)?;
+            }
+            if safe.shown_as_text {
+                note(
+                    &notes,
+                    "The formatting of this message is nested too deeply to show; it is shown as plain text.",
+                    None,
+                )
+                .map_err(js)?;
+            }
+        }
+        Err(SanitizeError::TooSlow) => {
+            note(
+                &notes,
+                "Preparing the formatting of this message took too long; it is shown as plain text.",
+                None,
+            )
+            .map_err(js)?;
+            let text = sanitizer::plain_text(part)
+                .await
+                .map_err(|e| e.to_string())?;
+            show_text(body, &text).await.map_err(js)?;
+        }
+        Err(error) => return Err(error.to_string()),
+    }
+    if part.len() < shown.source.len() {
+        note(
+            &notes,
+            &format!(
+                "This message is long: the first {} of {} are shown. ",
+                human_size(part.len() as u32),
+                human_size(shown.source.len() as u32)
+            ),
+            Some(("data-show-whole", "Show all of it")),
+        )
+        .map_err(js)?;
+    }
+    Ok(())
+}
+
+/// A line of `text` in `notes`, with a button carrying `attribute` when given.
+fn note(notes: &Element, text: &str, button: Option<(&str, &str)>) -> Result<(), JsValue> {
+    let line = text_element("p", &[("class", "note")], text)?;
+    if let Some((attribute, label)) = button {
+        line.append_child(
+            text_element("button", &[("type", "button"), (attribute, "")], label)?.as_ref(),
+        )?;
+    }
+    notes.append_child(&line)?;
+    Ok(())
+}
+
+fn draw_frame(body: &Element, safe: &SafeHtml, allow_remote: bool) -> Result<(), JsValue> {
     let document_html = html::frame_document(safe, allow_remote);
     // No allow-scripts, no allow-same-origin: the frame can run nothing and reach
     // nothing of the page. Links may open in a new tab, outside the sandbox.
@@ -163,59 +296,7 @@ fn draw_frame(body: &Element, safe: &SafeHtml, allow_remote: bool) -> Result<usi
         ],
     )?;
     frame.set_attribute("srcdoc", &document_html)?;
-    match body.query_selector("iframe.html")? {
-        Some(old) => {
-            body.replace_child(&frame, &old)?;
-        }
-        None => {
-            body.append_child(&frame)?;
-        }
-    }
-    Ok(safe.blocked_remote)
-}
-
-impl ShownHtml {
-    /// The HTML body and its inline images, as `(content id, MIME type, bytes)`; an
-    /// image without an id or of a type that is not a raster image is left out.
-    pub(crate) fn new(source: String, images: Vec<(String, String, Vec<u8>)>) -> ShownHtml {
-        let inline = images
-            .iter()
-            .filter_map(|(id, mime_type, bytes)| html::InlineImage::new(id, mime_type, bytes))
-            .collect();
-        ShownHtml { source, inline }
-    }
-}
-
-/// Shows the HTML in `body` with remote images held back, and, when some were, a
-/// note with a button (`data-allow-remote`) to show them.
-pub(crate) async fn show_html(body: &Element, shown: &ShownHtml) -> Result<(), String> {
-    let blocked = frame(body, shown, false).await?;
-    blocked_note(body, blocked).map_err(|e| format!("{e:?}"))
-}
-
-fn blocked_note(body: &Element, blocked: usize) -> Result<(), JsValue> {
-    if blocked > 0 {
-        let note = element("p", &[("class", "blocked")])?;
-        note.set_text_content(Some(&format!(
-            "{blocked} remote image(s) blocked to protect your privacy. "
-        )));
-        let allow = text_element(
-            "button",
-            &[("type", "button"), ("data-allow-remote", "")],
-            "Show remote images",
-        )?;
-        note.append_child(&allow)?;
-        body.insert_before(&note, body.first_child().as_ref())?;
-    }
-    Ok(())
-}
-
-/// The user allowed remote images: the frame in `body` is shown again with them.
-pub(crate) async fn show_remote_images(body: &Element, shown: &ShownHtml) -> Result<(), String> {
-    frame(body, shown, true).await?;
-    if let Ok(Some(note)) = body.query_selector(".blocked") {
-        note.remove();
-    }
+    body.append_child(&frame)?;
     Ok(())
 }
 

@@ -33,6 +33,10 @@ pub enum Outcome {
     Summaries(Vec<MessageSummary>),
     /// The requested body section; `None` when the server returned NIL.
     Section(Option<Vec<u8>>),
+    /// Several parts of one message (`Session::fetch_parts`), as `(part number,
+    /// bytes)` in the order the server sent them; a part the server sent as NIL or
+    /// not at all is missing.
+    Parts(Vec<(Vec<u32>, Vec<u8>)>),
     /// A message's MIME structure.
     Structure(BodyPart),
     /// Flags after a STORE or a CHANGEDSINCE fetch. `not_modified` lists the UIDs an
@@ -355,10 +359,7 @@ fn text(value: &NString<'_>) -> Option<String> {
 fn decoded(value: &NString<'_>) -> Option<String> {
     let raw = value.0.as_ref()?;
     let bytes: &[u8] = raw.as_ref();
-    Some(
-        rfc2047_decoder::decode(bytes)
-            .unwrap_or_else(|_| String::from_utf8_lossy(bytes).into_owned()),
-    )
+    Some(crate::reader::text::encoded_words(bytes))
 }
 
 fn addresses(list: &[imap_next::imap_types::envelope::Address<'_>]) -> Vec<Address> {
@@ -489,5 +490,25 @@ pub(crate) fn nstring8_bytes(value: NString8<'_>) -> Option<Vec<u8>> {
     match value {
         NString8::NString(nstring) => nstring.0.map(|s| s.into_inner().into_owned()),
         NString8::Literal8(literal) => Some(literal.data.into_owned()),
+    }
+}
+
+/// A leaf part of a FETCH answer (`BODY[1.2]` or `BINARY[1.2]`) as its part number
+/// and bytes; `None` for other items, NIL, and whole-message sections.
+pub(super) fn numbered_part(item: MessageDataItem<'static>) -> Option<(Vec<u32>, Vec<u8>)> {
+    match item {
+        MessageDataItem::BodyExt {
+            section: Some(Section::Part(part)),
+            data,
+            origin: None,
+        } => Some((
+            part.0.into_iter().map(|n| n.get()).collect(),
+            data.0?.into_inner().into_owned(),
+        )),
+        MessageDataItem::Binary { section, value } => Some((
+            section.into_iter().map(|n| n.get()).collect(),
+            nstring8_bytes(value)?,
+        )),
+        _ => None,
     }
 }

@@ -134,10 +134,7 @@ fn parameter(parameters: &[(IString<'_>, IString<'_>)], name: &str) -> Option<St
     if !pieces.is_empty() {
         return Some(rfc2231_value(&pieces));
     }
-    value(name).map(|raw| {
-        let raw = String::from_utf8_lossy(raw).into_owned();
-        rfc2047_decoder::decode(raw.as_bytes()).unwrap_or(raw)
-    })
+    value(name).map(crate::reader::text::encoded_words)
 }
 
 /// Joins RFC 2231 pieces (bytes, and whether the piece is percent-encoded) and

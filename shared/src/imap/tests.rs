@@ -804,3 +804,51 @@ fn known_server_defects_are_read() {
         "{events:?}"
     );
 }
+
+#[test]
+fn inline_images_come_in_one_fetch() {
+    let mut session = Session::new(1 << 20);
+    drive(
+        &mut session,
+        &[b"* OK [CAPABILITY IMAP4rev1 BINARY] hi\r\n"],
+    );
+    let binary = session
+        .fetch_parts(7, &[vec![2], vec![3, 1]], true)
+        .unwrap();
+    let (sent, _) = drive(&mut session, &[]);
+    assert_eq!(
+        String::from_utf8(sent).unwrap(),
+        "P1 UID FETCH 7 (UID BINARY.PEEK[2] BINARY.PEEK[3.1])\r\n"
+    );
+    let (_, events) = drive(
+        &mut session,
+        &[b"* 4 FETCH (UID 7 BINARY[2] {3}\r\nabc BINARY[3.1] ~{2}\r\n\0z)\r\nP1 OK done\r\n"],
+    );
+    assert_eq!(
+        completed(&events, binary),
+        &Ok(Outcome::Parts(vec![
+            (vec![2], b"abc".to_vec()),
+            (vec![3, 1], b"\0z".to_vec())
+        ]))
+    );
+    // Without BINARY: the parts as sent; NIL leaves a part out.
+    let plain = session.fetch_parts(7, &[vec![2], vec![4]], false).unwrap();
+    let (sent, events) = drive(
+        &mut session,
+        &[b"* 4 FETCH (UID 7 BODY[2] \"YWJj\" BODY[4] NIL)\r\nP2 OK done\r\n"],
+    );
+    assert_eq!(
+        String::from_utf8(sent).unwrap(),
+        "P2 UID FETCH 7 (UID BODY.PEEK[2] BODY.PEEK[4])\r\n"
+    );
+    assert_eq!(
+        completed(&events, plain),
+        &Ok(Outcome::Parts(vec![(vec![2], b"YWJj".to_vec())]))
+    );
+    let mut bare = Session::new(1 << 20);
+    drive(&mut bare, &[b"* OK [CAPABILITY IMAP4rev1] hi\r\n"]);
+    assert_eq!(
+        bare.fetch_parts(7, &[vec![2]], true),
+        Err(RequestError::Unsupported("BINARY"))
+    );
+}

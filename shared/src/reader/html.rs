@@ -37,6 +37,10 @@ pub struct SafeHtml {
     pub html: String,
     /// Remote images removed because remote content was not allowed.
     pub blocked_remote: usize,
+    /// The document nested its elements too deeply to be parsed in reasonable time
+    /// ([`html_shape::MAX_NESTING`](super::html_shape::MAX_NESTING)): `html` is its
+    /// text, without formatting, and the reader says so.
+    pub shown_as_text: bool,
 }
 
 /// Raster image types an inline image may have: its `data:` URL can carry nothing
@@ -86,6 +90,17 @@ impl InlineImage {
 /// images become the matching `inline` image's `data:` URL, or go.
 #[cfg(feature = "sanitizer")]
 pub fn sanitize(html: &str, allow_remote: bool, inline: &[InlineImage]) -> SafeHtml {
+    use super::html_shape;
+    if html_shape::nesting(html) > html_shape::MAX_NESTING {
+        return SafeHtml {
+            html: format!(
+                "<pre style=\"white-space: pre-wrap; font-family: inherit\">{}</pre>",
+                escaped(&html_shape::plain_text(html))
+            ),
+            blocked_remote: 0,
+            shown_as_text: true,
+        };
+    }
     // ammonia wants a thread-safe filter; the count is read once cleaning is done.
     let blocked = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&blocked);
@@ -227,7 +242,23 @@ pub fn sanitize(html: &str, allow_remote: bool, inline: &[InlineImage]) -> SafeH
     SafeHtml {
         html,
         blocked_remote: blocked.load(Ordering::Relaxed),
+        shown_as_text: false,
     }
+}
+
+/// `text` as HTML text content: `&`, `<` and `>` written as entities.
+#[cfg(feature = "sanitizer")]
+fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The `data:` URL for a `cid:` reference to `id` (as written, or percent-decoded as
@@ -443,6 +474,24 @@ mod tests {
         assert!(!safe.html.contains("evil.example"), "{}", safe.html);
         assert!(!safe.html.contains("z-index") && !safe.html.contains("pression"));
         assert!(safe.html.contains(r#"<span>y</span>"#), "{}", safe.html);
+    }
+
+    #[test]
+    fn deep_nesting_is_shown_as_text_in_linear_time() {
+        let deep = format!(
+            "{}<b>Deep</b> &amp; <script>x</script>\"quoted\" <img src=x onerror=y>{}",
+            "<div>".repeat(100_000),
+            "</div>".repeat(100_000)
+        );
+        let safe = sanitize(&deep, false, &[]);
+        assert!(safe.shown_as_text);
+        assert_eq!(
+            safe.html,
+            "<pre style=\"white-space: pre-wrap; font-family: inherit\">Deep &amp; \"quoted\"</pre>"
+        );
+        // Shallow documents are cleaned as HTML.
+        let shallow = format!("{}x{}", "<div>".repeat(300), "</div>".repeat(300));
+        assert!(!sanitize(&shallow, false, &[]).shown_as_text);
     }
 
     #[test]

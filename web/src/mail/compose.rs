@@ -319,7 +319,12 @@ fn read_form(compose: &Compose, strict: bool) -> Result<Draft, String> {
 /// markup. Remote images stay, as the writer put them.
 async fn with_clean_html(mut draft: Draft) -> Result<Draft, String> {
     if let Some(rich) = &draft.html {
-        draft.html = Some(sanitizer::sanitize(rich, true, &[]).await?.html);
+        draft.html = Some(
+            sanitizer::sanitize(rich, true, &[])
+                .await
+                .map_err(|e| e.to_string())?
+                .html,
+        );
     }
     Ok(draft)
 }

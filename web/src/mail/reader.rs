@@ -37,10 +37,13 @@ pub(crate) async fn open(mail: &Rc<Mail>, uid: u32) {
     if let Some(compose) = mail.compose.borrow_mut().take() {
         compose.close();
     }
-    if let Err(error) = show(mail, &row).await
-        && still_reading(mail, uid)
-    {
-        show_connection(&format!("Cannot open the message: {error}"));
+    match show(mail, &row).await {
+        // The message came over the connection: an earlier error no longer holds.
+        Ok(()) if still_reading(mail, uid) => show_connection("Connected"),
+        Err(error) if still_reading(mail, uid) => {
+            show_connection(&format!("Cannot open the message: {error}"));
+        }
+        _ => {}
     }
 }
 
@@ -94,8 +97,7 @@ async fn show_from_source(
         message_view::show_html(body, &shown).await?;
         *mail.shown_html.borrow_mut() = Some(shown);
     } else if let Some(content) = parts.text {
-        let text = message_view::text_with_links(&content).map_err(js)?;
-        body.append_child(&text).map_err(js)?;
+        message_view::show_text(body, &content).await.map_err(js)?;
     } else {
         body.append_child(message_view::no_text().map_err(js)?.as_ref())
             .map_err(js)?;
@@ -143,18 +145,14 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
         return Ok(());
     }
     body.set_text_content(None);
+    // What the server said of damaged parts, told above the message once it shows.
+    let mut damage = Vec::new();
     if let Some(part) = &plan.html {
         let source = text::decode(
-            &fetch_part(mail, row.uid, part).await?,
+            &fetch_part(mail, row.uid, part, &mut damage).await?,
             part.charset.as_deref(),
         );
-        let mut inline = Vec::new();
-        for image in &plan.inline_images {
-            let bytes = fetch_part(mail, row.uid, image).await?;
-            if let Some(id) = &image.content_id {
-                inline.push((id.clone(), image.mime_type.clone(), bytes));
-            }
-        }
+        let inline = fetch_inline_images(mail, row.uid, &plan.inline_images).await?;
         if !still_reading(mail, row.uid) {
             return Ok(());
         }
@@ -163,16 +161,27 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
         *mail.shown_html.borrow_mut() = Some(shown);
     } else if let Some(part) = &plan.text {
         let content = text::decode(
-            &fetch_part(mail, row.uid, part).await?,
+            &fetch_part(mail, row.uid, part, &mut damage).await?,
             part.charset.as_deref(),
         );
         if !still_reading(mail, row.uid) {
             return Ok(());
         }
-        let text = message_view::text_with_links(&content).map_err(js)?;
-        body.append_child(&text).map_err(js)?;
+        message_view::show_text(&body, &content).await.map_err(js)?;
     } else {
         body.append_child(message_view::no_text().map_err(js)?.as_ref())
+            .map_err(js)?;
+    }
+    for refusal in damage {
+        let note = text_element(
+            "p",
+            &[("class", "note")],
+            &format!(
+                "Part of this message is damaged ({refusal}); it is shown as well as it could be read."
+            ),
+        )
+        .map_err(js)?;
+        body.insert_before(&note, body.first_child().as_ref())
             .map_err(js)?;
     }
     if !plan.attachments.is_empty() {
@@ -197,16 +206,18 @@ async fn show(mail: &Rc<Mail>, row: &MessageSummary) -> Result<(), String> {
     Ok(())
 }
 
-/// The user allowed remote images for the message in the reader.
-async fn allow_remote(mail: &Mail) -> Result<(), String> {
-    let Some(shown) = mail.shown_html.borrow_mut().take() else {
+/// The user changed how the HTML message in the reader is shown (`change` sets what
+/// they asked for): it is shown again that way.
+async fn show_html_again(mail: &Mail, change: fn(&mut ShownHtml)) -> Result<(), String> {
+    let Some(mut shown) = mail.shown_html.borrow_mut().take() else {
         return Ok(());
     };
+    change(&mut shown);
     let body = by_id::<Element>("reader")
         .ok()
         .and_then(|r| r.query_selector(".body").ok().flatten());
     let result = match body {
-        Some(body) => message_view::show_remote_images(&body, &shown).await,
+        Some(body) => message_view::show_html(&body, &shown).await,
         None => Ok(()),
     };
     *mail.shown_html.borrow_mut() = Some(shown);
@@ -284,7 +295,7 @@ async fn fetch_part_in_pieces(
     bar: Option<&web_sys::HtmlProgressElement>,
 ) -> Result<Vec<u8>, String> {
     if part.size <= PIECE {
-        return fetch_part(mail, uid, part).await;
+        return fetch_part(mail, uid, part, &mut Vec::new()).await;
     }
     let numbers = part.section.clone();
     let mut whole = Vec::with_capacity(part.size as usize);
@@ -310,9 +321,109 @@ async fn fetch_part_in_pieces(
     Ok(text::decode_transfer(&whole, &part.encoding))
 }
 
+/// How many inline images one FETCH asks for.
+const IMAGES_PER_FETCH: usize = 100;
+
+/// How many bytes of inline images (as the structure gives their sizes) a message
+/// may have fetched; the sanitizer has a budget of its own for what it puts in.
+const INLINE_IMAGE_BYTES: u64 = 48 << 20;
+
+/// The inline images of message `uid` that have a Content-ID, as `(content id, MIME
+/// type, decoded bytes)`: from the cache where this browser has them, the others in
+/// FETCHes of [`IMAGES_PER_FETCH`] parts each (2,000 images: 20 round trips, not
+/// 2,000), until [`INLINE_IMAGE_BYTES`] are spent.
+async fn fetch_inline_images(
+    mail: &Mail,
+    uid: u32,
+    images: &[BodyPart],
+) -> Result<Vec<(String, String, Vec<u8>)>, String> {
+    let cache = mail.cache.borrow().clone();
+    let folder = mail.current.borrow().clone().unwrap_or_default();
+    let validity = mail.synced.get().map(|(v, _)| v);
+    let mut spent = 0u64;
+    let wanted: Vec<&BodyPart> = images
+        .iter()
+        .filter(|image| image.content_id.is_some())
+        .take_while(|image| {
+            spent += u64::from(image.size);
+            spent <= INLINE_IMAGE_BYTES
+        })
+        .collect();
+    let mut found: Vec<(Vec<u32>, Vec<u8>)> = Vec::new();
+    let mut missing = Vec::new();
+    for image in wanted.iter().copied() {
+        let cached = match (&cache, validity) {
+            (Some(cache), Some(validity)) => cache
+                .body(&folder, validity, uid, &section_text(image))
+                .await
+                .ok()
+                .flatten(),
+            _ => None,
+        };
+        match cached {
+            Some(bytes) => found.push((image.section.clone(), bytes)),
+            None => missing.push(image),
+        }
+    }
+    let binary = mail.imap.lock().await.session.has_capability("BINARY");
+    for batch in missing.chunks(IMAGES_PER_FETCH) {
+        let sections: Vec<Vec<u32>> = batch.iter().map(|p| p.section.clone()).collect();
+        // A server that cannot decode a part refuses BINARY for the whole FETCH:
+        // then the parts as sent, decoded here.
+        let (decoded, outcome) = match binary {
+            true => match mail.request(|s| s.fetch_parts(uid, &sections, true)).await {
+                Ok(outcome) => (true, outcome),
+                Err(_) => (
+                    false,
+                    mail.request(|s| s.fetch_parts(uid, &sections, false))
+                        .await?,
+                ),
+            },
+            false => (
+                false,
+                mail.request(|s| s.fetch_parts(uid, &sections, false))
+                    .await?,
+            ),
+        };
+        let Outcome::Parts(parts) = outcome else {
+            return Err("the server answered FETCH with something else".into());
+        };
+        for (section, bytes) in parts {
+            let Some(part) = batch.iter().find(|p| p.section == section) else {
+                continue;
+            };
+            let bytes = if decoded {
+                bytes
+            } else {
+                text::decode_transfer(&bytes, &part.encoding)
+            };
+            if let (Some(cache), Some(validity)) = (&cache, validity) {
+                let _ = cache
+                    .save_body(&folder, validity, uid, &section_text(part), &bytes)
+                    .await;
+            }
+            found.push((section, bytes));
+        }
+    }
+    Ok(found
+        .into_iter()
+        .filter_map(|(section, bytes)| {
+            let part = wanted.iter().find(|p| p.section == section)?;
+            Some((part.content_id.clone()?, part.mime_type.clone(), bytes))
+        })
+        .collect())
+}
+
 /// The decoded bytes of one part: from the cache when this browser opened it before,
-/// else from the server (which decodes with BINARY where it can), then cached.
-async fn fetch_part(mail: &Mail, uid: u32, part: &BodyPart) -> Result<Vec<u8>, String> {
+/// else from the server (which decodes with BINARY where it can), then cached. When
+/// the server cannot decode the part, it is decoded here as far as it goes and the
+/// server's words are added to `damage`.
+async fn fetch_part(
+    mail: &Mail,
+    uid: u32,
+    part: &BodyPart,
+    damage: &mut Vec<String>,
+) -> Result<Vec<u8>, String> {
     let cache = mail.cache.borrow().clone();
     let folder = mail.current.borrow().clone().unwrap_or_default();
     let validity = mail.synced.get().map(|(v, _)| v);
@@ -332,9 +443,7 @@ async fn fetch_part(mail: &Mail, uid: u32, part: &BodyPart) -> Result<Vec<u8>, S
                 // quoted-printable, an encoding it does not know: NO [PARSE] or
                 // [UNKNOWN-CTE]). Take it as sent and decode what can be decoded.
                 binary = false;
-                show_connection(&format!(
-                    "Part of this message is damaged ({refusal}); it is shown as well as it could be read."
-                ));
+                damage.push(refusal);
                 mail.request(|s| s.fetch_section(uid, &numbers, None))
                     .await?
             }
@@ -441,8 +550,17 @@ pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
         if let Ok(Some(_)) = target.closest("[data-allow-remote]") {
             let mail = Rc::clone(&mail);
             wasm_bindgen_futures::spawn_local(async move {
-                if let Err(error) = allow_remote(&mail).await {
+                if let Err(error) = show_html_again(&mail, |s| s.allow_remote = true).await {
                     show_connection(&format!("Cannot show remote images: {error}"));
+                }
+            });
+            return;
+        }
+        if let Ok(Some(_)) = target.closest("[data-show-whole]") {
+            let mail = Rc::clone(&mail);
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(error) = show_html_again(&mail, |s| s.whole = true).await {
+                    show_connection(&format!("Cannot show the whole message: {error}"));
                 }
             });
             return;

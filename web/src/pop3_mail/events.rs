@@ -11,7 +11,7 @@ use web_sys::{Element, Event, HtmlElement, HtmlInputElement, HtmlSelectElement};
 use super::check::{self, Cancel, CheckError, Progress};
 use super::{PopMail, now_ms, show_status, view};
 use crate::dom::{self, by_id, sleep};
-use crate::message_view;
+use crate::message_view::{self, ShownHtml};
 
 pub(super) fn attach(mail: &Rc<PopMail>) -> Result<(), JsValue> {
     on(mail, "check", "click", |mail, _| check_now(mail))?;
@@ -67,17 +67,18 @@ pub(super) fn attach(mail: &Rc<PopMail>) -> Result<(), JsValue> {
                 .and_then(|i| i.parse().ok())
                 .unwrap_or(usize::MAX);
             save_attachment(mail, index);
-        } else if let Ok(Some(_)) = target.closest("[data-allow-remote]")
+        } else if let Some(change) = html_change(&target)
             && let Ok(Some(body)) =
                 by_id::<Element>("reader").and_then(|r| r.query_selector(".body"))
         {
             let mail = Rc::clone(mail);
             wasm_bindgen_futures::spawn_local(async move {
-                let Some(shown) = mail.shown_html.borrow_mut().take() else {
+                let Some(mut shown) = mail.shown_html.borrow_mut().take() else {
                     return;
                 };
-                if let Err(error) = message_view::show_remote_images(&body, &shown).await {
-                    show_status(&format!("Cannot show remote images: {error}"));
+                change(&mut shown);
+                if let Err(error) = message_view::show_html(&body, &shown).await {
+                    show_status(&format!("Cannot show the message that way: {error}"));
                 }
                 *mail.shown_html.borrow_mut() = Some(shown);
             });
@@ -92,6 +93,18 @@ pub(super) fn attach(mail: &Rc<PopMail>) -> Result<(), JsValue> {
         }
     })?;
     Ok(())
+}
+
+/// What a click on `target` asks of the HTML message shown: its remote images, or
+/// all of a long body.
+fn html_change(target: &Element) -> Option<fn(&mut ShownHtml)> {
+    if let Ok(Some(_)) = target.closest("[data-allow-remote]") {
+        Some(|shown| shown.allow_remote = true)
+    } else if let Ok(Some(_)) = target.closest("[data-show-whole]") {
+        Some(|shown| shown.whole = true)
+    } else {
+        None
+    }
 }
 
 /// Listens for `event` on `#id` for the life of the page.

@@ -351,18 +351,25 @@ pub(super) async fn show_message(mail: &PopMail, body: &Element, raw: &[u8]) -> 
         message_view::show_html(body, &shown).await?;
         *mail.shown_html.borrow_mut() = Some(shown);
     }
-    show_text_and_attachments(body, &parts).map_err(|e| format!("{e:?}"))
-}
-
-/// The text (when there is no HTML) and the list of attachments.
-fn show_text_and_attachments(body: &Element, parts: &mime::MessageParts) -> Result<(), JsValue> {
     if parts.html.is_some() {
         // Shown already, in its frame.
     } else if let Some(text) = &parts.text {
-        body.append_child(message_view::text_with_links(text)?.as_ref())?;
+        message_view::show_text(body, text)
+            .await
+            .map_err(|e| format!("{e:?}"))?;
     } else {
-        body.append_child(message_view::no_text()?.as_ref())?;
+        body.append_child(
+            message_view::no_text()
+                .map_err(|e| format!("{e:?}"))?
+                .as_ref(),
+        )
+        .map_err(|e| format!("{e:?}"))?;
     }
+    show_attachments(&parts).map_err(|e| format!("{e:?}"))
+}
+
+/// The list of attachments, below the message in the reader.
+fn show_attachments(parts: &mime::MessageParts) -> Result<(), JsValue> {
     if !parts.attachments.is_empty() {
         let section = element(
             "section",

@@ -115,6 +115,10 @@ enum Work {
         uid: u32,
         data: Option<Vec<u8>>,
     },
+    Parts {
+        uid: u32,
+        parts: Vec<(Vec<u32>, Vec<u8>)>,
+    },
     Structure {
         uid: u32,
         part: Option<BodyPart>,
@@ -344,6 +348,7 @@ impl Session {
             }
             Work::Summaries(rows) => Outcome::Summaries(rows),
             Work::Section { data, .. } => Outcome::Section(data),
+            Work::Parts { parts, .. } => Outcome::Parts(parts),
             Work::Structure {
                 part: Some(part), ..
             } => Outcome::Structure(part),
@@ -672,6 +677,13 @@ impl Session {
             _ => None,
         }) {
             *slot = Some(BodyPart::from_structure(structure));
+            return;
+        }
+        if let Some(parts) = self.collecting(|w| match w {
+            Work::Parts { uid: wanted, parts } if Some(*wanted) == uid => Some(parts),
+            _ => None,
+        }) {
+            parts.extend(items.into_iter().filter_map(outcome::numbered_part));
             return;
         }
         // A body section moves out of the response: no copy of a 20 MB literal.

@@ -386,6 +386,47 @@ impl Session {
         )
     }
 
+    /// Several whole leaf parts of message `uid` in one FETCH (a message's inline
+    /// images: one round trip, not one per image), decoded by the server with BINARY
+    /// when `binary` (needs the capability), else as sent (`BODY.PEEK[n]`). Answers
+    /// [`Outcome::Parts`].
+    pub fn fetch_parts(
+        &mut self,
+        uid: u32,
+        parts: &[Vec<u32>],
+        binary: bool,
+    ) -> Result<RequestId, RequestError> {
+        if binary && !self.has_capability("BINARY") {
+            return Err(RequestError::Unsupported("BINARY"));
+        }
+        let mut items = vec![MessageDataItemName::Uid];
+        for part in parts {
+            let numbers = part_numbers(part)?;
+            items.push(if binary {
+                MessageDataItemName::Binary {
+                    section: numbers.into_inner(),
+                    partial: None,
+                    peek: true,
+                }
+            } else {
+                MessageDataItemName::BodyExt {
+                    section: Some(Section::Part(Part(numbers))),
+                    partial: None,
+                    peek: true,
+                }
+            });
+        }
+        self.fetch(
+            &UidSet::single(uid),
+            items,
+            Vec::new(),
+            Work::Parts {
+                uid,
+                parts: Vec::new(),
+            },
+        )
+    }
+
     fn fetch(
         &mut self,
         uids: &UidSet,
