@@ -3,7 +3,9 @@
 #   1. native unit tests and integration tests against real Dovecot (cargo test),
 #      including the end-to-end test of the built page in headless Chromium;
 #   2. the protocol core built for wasm32;
-#   3. bounded fuzz runs of the IMAP, POP3 and SMTP response paths (cargo fuzz);
+#   3. bounded fuzz runs (cargo fuzz) of the IMAP, POP3 and SMTP response paths and of
+#      what hostile mail reaches in the reader: the link finder, the address round
+#      trip of reply-all, the sanitizer with inline images;
 #   4. in-browser tests (wasm-pack test) in headless Chromium through a real tunnel.
 # Installs what is missing first (scripts/setup.sh).
 set -euo pipefail
@@ -25,12 +27,12 @@ tally cargo test --workspace --exclude postern-web
 echo "== the protocol core for wasm32"
 cargo build -p postern-shared --target wasm32-unknown-unknown
 
-echo "== fuzzing the IMAP, POP3 and SMTP response paths (bounded)"
+echo "== fuzzing the response paths and the reader (bounded)"
 # The seeds stay as committed; what the fuzzer finds goes to a throwaway corpus.
-for target in imap_responses pop3_responses smtp_replies; do
+for target in imap_responses pop3_responses smtp_replies body_links address_round_trip cid_images; do
   fuzz_corpus=$(mktemp -d)
   (cd shared && cargo fuzz run "$target" --sanitizer none "$fuzz_corpus" "fuzz/seeds/$target" \
-    -- -max_total_time="${POSTERN_FUZZ_SECONDS:-20}" -print_final_stats=1 2>&1 | tail -n 40)
+    -- -max_total_time="${POSTERN_FUZZ_SECONDS:-15}" -print_final_stats=1 2>&1 | tail -n 40)
   rm -rf "$fuzz_corpus"
 done
 
