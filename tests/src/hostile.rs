@@ -276,6 +276,24 @@ pub fn one_remote_image() -> Hostile {
     }
 }
 
+/// A 3 MB HTML newsletter: its first megabyte shows at once, the rest on request.
+pub fn long_newsletter() -> Hostile {
+    let mut html = String::from("<html><body><h1>Weekly digest</h1>");
+    while html.len() < 3 << 20 {
+        html.push_str("<p>Another <b>item</b> of the digest, with a few words to read.</p>\r\n");
+    }
+    html.push_str("<p>The very end.</p></body></html>");
+    Hostile {
+        subject: "Hostile: a 3 MB newsletter",
+        message: message(
+            "Hostile: a 3 MB newsletter",
+            &["Content-Type: text/html; charset=utf-8"],
+            &html,
+        ),
+        shows: "Weekly digest",
+    }
+}
+
 /// Every message above, in the order they are seeded.
 pub fn all() -> Vec<Hostile> {
     let mut all = vec![
@@ -294,6 +312,7 @@ pub fn all() -> Vec<Hostile> {
         disguised_attachment(),
         many_inline_images(),
         one_remote_image(),
+        long_newsletter(),
     ]);
     all
 }
