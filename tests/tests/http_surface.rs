@@ -95,6 +95,21 @@ fn the_bundle_is_served_as_wasm_and_compressed() {
             .unwrap()
             .contains("javascript")
     );
+    // The page names its icon, so browsers do not ask for a missing /favicon.ico.
+    let page = std::fs::read_to_string(repo_root().join("index.html")).unwrap();
+    assert!(page.contains("<link rel=\"icon\" href=\"/static/icon.svg\""));
+    let icon = agent()
+        .get(&server.http_url("/static/icon.svg"))
+        .call()
+        .unwrap();
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers().get("content-type").unwrap(), "image/svg+xml");
+    // The sanitizer's worker script is served as a script.
+    let worker = agent()
+        .get(&server.http_url("/static/sanitizer_worker.js"))
+        .call()
+        .unwrap();
+    assert_eq!(worker.status(), 200);
     let missing = agent()
         .get(&server.http_url("/pkg/nothing.js"))
         .call()
