@@ -196,6 +196,10 @@ async fn hostile_mail_opens_without_freezing_the_page_or_passing_the_allow_list(
             hostile.subject,
             shown.status
         );
+        browser
+            .screenshot(&format!("hostile-{uid}.png"))
+            .await
+            .unwrap();
         report.push((hostile.subject, shown.longest_task_ms));
         match uid {
             4 => assert!(
