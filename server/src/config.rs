@@ -13,6 +13,8 @@ use std::time::Duration;
 use postern_shared::tunnel::{Protocol, TlsMode, UpstreamListing};
 use serde::Deserialize;
 
+use crate::client_address::{AddressRange, TrustedProxies};
+
 /// The SMTP relay port. Postern carries mail *submission* only; a tunnel to port 25
 /// would let anyone on the web send unauthenticated mail from this server's address.
 const SMTP_RELAY_PORT: u16 = 25;
@@ -54,6 +56,22 @@ struct RawServer {
     index_file: PathBuf,
     pkg_dir: PathBuf,
     static_dir: PathBuf,
+    assets: Option<AssetSource>,
+    trusted_proxies: Vec<String>,
+    metrics_listen: Option<SocketAddr>,
+    tls_certificate: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+}
+
+/// Where the page and its bundle come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssetSource {
+    /// The copy built into the executable (compressed at build time).
+    Embedded,
+    /// `index_file`, `pkg_dir` and `static_dir` on disk, read at each request: for
+    /// development, where the bundle is rebuilt while the server runs.
+    Disk,
 }
 
 impl Default for RawServer {
@@ -64,6 +82,11 @@ impl Default for RawServer {
             index_file: PathBuf::from("index.html"),
             pkg_dir: PathBuf::from("web/pkg"),
             static_dir: PathBuf::from("web/static"),
+            assets: None,
+            trusted_proxies: Vec::new(),
+            metrics_listen: None,
+            tls_certificate: None,
+            tls_key: None,
         }
     }
 }
@@ -89,6 +112,21 @@ pub struct Limits {
     pub handshake_timeout_secs: u64,
     /// On SIGTERM/SIGINT, how long open tunnels may go on before they are closed.
     pub shutdown_grace_secs: u64,
+    /// On SIGTERM/SIGINT, how long the server goes on accepting connections while
+    /// `/readyz` answers 503, so a load balancer that polls it stops sending new
+    /// sessions before the listener closes. 0: close the listener at once (a proxy
+    /// that retries on refused connections, like nginx, then goes elsewhere).
+    pub shutdown_delay_secs: u64,
+    /// Time a client has to send a whole request head (slow clients that trickle
+    /// it, "slowloris", are cut off), counted from the connection's start or the end
+    /// of its previous answer: also how long a kept-alive connection may sit idle.
+    pub header_read_timeout_secs: u64,
+    /// How long an HTTP answer may go without the client taking a byte of it (a
+    /// client that stopped reading) before the connection is dropped.
+    pub send_timeout_secs: u64,
+    /// Connections accepted that have not finished their first request head yet;
+    /// past this, new connections are closed at once.
+    pub max_unfinished_requests: usize,
 }
 
 impl Default for Limits {
@@ -102,6 +140,10 @@ impl Default for Limits {
             connect_timeout_secs: 10,
             handshake_timeout_secs: 10,
             shutdown_grace_secs: 10,
+            shutdown_delay_secs: 0,
+            header_read_timeout_secs: 10,
+            send_timeout_secs: 30,
+            max_unfinished_requests: 256,
         }
     }
 }
@@ -121,6 +163,15 @@ impl Limits {
     }
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
+    }
+    pub fn shutdown_delay(&self) -> Duration {
+        Duration::from_secs(self.shutdown_delay_secs)
+    }
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs)
+    }
+    pub fn send_timeout(&self) -> Duration {
+        Duration::from_secs(self.send_timeout_secs)
     }
 }
 
@@ -189,6 +240,13 @@ impl Upstream {
     }
 }
 
+/// A certificate chain and its private key, both PEM files.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub certificate: PathBuf,
+    pub key: PathBuf,
+}
+
 /// The checked configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -198,6 +256,17 @@ pub struct Config {
     pub index_file: PathBuf,
     pub pkg_dir: PathBuf,
     pub static_dir: PathBuf,
+    /// Where the page comes from; `None`: built in when the executable carries it,
+    /// else from disk.
+    pub assets: Option<AssetSource>,
+    /// Peers whose `Forwarded` / `X-Forwarded-For` headers name the client.
+    pub trusted_proxies: TrustedProxies,
+    /// Serve `/metrics` here (to anyone who can reach it) instead of on `listen`
+    /// (where only loopback clients get it).
+    pub metrics_listen: Option<SocketAddr>,
+    /// TLS on `listen` itself, for operators without a reverse proxy: certificate
+    /// chain and private key (PEM), read again on SIGHUP.
+    pub tls: Option<TlsFiles>,
     pub limits: Limits,
     /// In configuration order, which is the order the login page shows.
     pub upstreams: Vec<Upstream>,
@@ -233,6 +302,12 @@ impl Config {
             ("max_session_secs", limits.max_session_secs),
             ("connect_timeout_secs", limits.connect_timeout_secs),
             ("handshake_timeout_secs", limits.handshake_timeout_secs),
+            ("header_read_timeout_secs", limits.header_read_timeout_secs),
+            ("send_timeout_secs", limits.send_timeout_secs),
+            (
+                "max_unfinished_requests",
+                limits.max_unfinished_requests as u64,
+            ),
         ] {
             if value == 0 {
                 return Err(ConfigError::Invalid(format!(
@@ -248,6 +323,32 @@ impl Config {
                     "server.allowed_origins: {origin:?} is not an origin like \"https://mail.example.org\""
                 )));
             }
+        }
+
+        let mut trusted = Vec::new();
+        for proxy in &raw.server.trusted_proxies {
+            trusted.push(AddressRange::parse(proxy).ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "server.trusted_proxies: {proxy:?} is not an address or a range like \"10.0.0.0/8\""
+                ))
+            })?);
+        }
+        let tls = match (raw.server.tls_certificate, raw.server.tls_key) {
+            (Some(certificate), Some(key)) => Some(TlsFiles {
+                certificate: base.join(certificate),
+                key: base.join(key),
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError::Invalid(
+                    "server.tls_certificate and server.tls_key go together".into(),
+                ));
+            }
+        };
+        if raw.server.metrics_listen == Some(raw.server.listen) {
+            return Err(ConfigError::Invalid(
+                "server.metrics_listen must differ from server.listen".into(),
+            ));
         }
 
         let mut upstreams: Vec<Upstream> = Vec::new();
@@ -268,6 +369,10 @@ impl Config {
             index_file: base.join(raw.server.index_file),
             pkg_dir: base.join(raw.server.pkg_dir),
             static_dir: base.join(raw.server.static_dir),
+            assets: raw.server.assets,
+            trusted_proxies: TrustedProxies::new(trusted),
+            metrics_listen: raw.server.metrics_listen,
+            tls,
             limits,
             upstreams,
         })
@@ -427,6 +532,16 @@ mod tests {
         assert!(error_of("[limits]\nmax_tunnels = 0\n").contains("max_tunnels"));
         assert!(error_of("[server]\nallowed_origins = [\"evil.example\"]\n").contains("origin"));
         assert!(error_of("[server]\nlisten_on = \"x\"\n").contains("unknown field"));
+        assert!(
+            error_of("[server]\ntrusted_proxies = [\"proxy.example\"]\n")
+                .contains("trusted_proxies")
+        );
+        assert!(error_of("[server]\ntls_key = \"k.pem\"\n").contains("go together"));
+        assert!(
+            error_of("[server]\nlisten = \"127.0.0.1:9\"\nmetrics_listen = \"127.0.0.1:9\"\n")
+                .contains("must differ")
+        );
+        assert!(error_of("[server]\nassets = \"cloud\"\n").contains("unknown variant"));
     }
 
     #[test]

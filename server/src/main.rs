@@ -6,31 +6,54 @@
 //! - `app`: shared state and the HTTP routes;
 //! - `tunnel`: the `/tunnel` endpoint: admission, handshake, relay;
 //! - `upstream`: resolving, policing and securing the connection to a mail server;
-//! - `metrics`: Prometheus counters.
+//! - `metrics`: Prometheus counters;
+//! - `serve`: accepting connections (TLS, timeouts, slow clients);
+//! - `client_address`: who the client is behind a trusted reverse proxy;
+//! - `assets`: the page as built into the executable.
 //!
-//! Lifecycle: bind, serve, and on SIGTERM or SIGINT stop accepting, let open tunnels go
-//! on for `limits.shutdown_grace_secs`, then close the rest with `server_shutdown`.
+//! Lifecycle: bind, serve, and on SIGTERM or SIGINT: `/readyz` answers 503 at once;
+//! after `limits.shutdown_delay_secs` the listener closes and HTTP connections are
+//! asked to finish; open tunnels go on for `limits.shutdown_grace_secs`, then the
+//! rest are closed with `server_shutdown`; a few seconds later the process exits,
+//! whatever any client is still doing. SIGHUP reads the TLS files again.
 #![forbid(unsafe_code)]
 
 mod app;
+mod assets;
+mod client_address;
 mod config;
 mod metrics;
+mod serve;
 mod tunnel;
 mod upstream;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
 use tokio::net::TcpListener;
 
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
 use crate::app::App;
 use crate::config::Config;
+use crate::serve::ListenerTls;
 
-/// How long sessions get to send their close frames once told to close.
+/// How long sessions get to send their close frames once told to close; after
+/// that the process exits, whatever clients are doing.
 const CLOSE_FLUSH: Duration = Duration::from_secs(3);
+
+/// `postern-server --version`: the version and the commit it was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("POSTERN_COMMIT"),
+    ")"
+);
 
 /// Postern's server: the webmail page, and a WebSocket tunnel to configured mail servers.
 ///
@@ -38,7 +61,7 @@ const CLOSE_FLUSH: Duration = Duration::from_secs(3);
 /// is not an open proxy. Logs go to stderr (filter with RUST_LOG, e.g.
 /// RUST_LOG=postern_server=debug). The first line on stdout is the listening address.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version = VERSION)]
 struct Args {
     /// Configuration file (TOML). See server/postern.example.toml for every option.
     #[arg(short, long, env = "POSTERN_CONFIG", default_value = "postern.toml")]
@@ -83,21 +106,70 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let app = App::new(config)?;
+    let tls = match &app.config.tls {
+        Some(files) => Some(Arc::new(ListenerTls::load(files)?)),
+        None => None,
+    };
     let listener = TcpListener::bind(app.config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", app.config.listen))?;
     let address = listener.local_addr()?;
-    println!("postern-server listening on http://{address}/");
-    tracing::info!(%address, upstreams = app.config.upstreams.len(), "listening");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("postern-server listening on {scheme}://{address}/");
+    tracing::info!(
+        %address,
+        upstreams = app.config.upstreams.len(),
+        page = if app.serves_embedded_page() { "built in" } else { "from disk" },
+        "listening"
+    );
 
-    let accepting = axum::serve(
+    let stop = CancellationToken::new();
+    let connections = TaskTracker::new();
+    let mut serving = vec![tokio::spawn(serve::serve(
         listener,
-        app::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal());
-    accepting.await?;
+        app::router(app.clone()),
+        tls.clone(),
+        app.config.limits.clone(),
+        stop.clone(),
+        connections.clone(),
+    ))];
+    if let Some(metrics_address) = app.config.metrics_listen {
+        let listener = TcpListener::bind(metrics_address)
+            .await
+            .with_context(|| format!("cannot listen on {metrics_address} for metrics"))?;
+        tracing::info!(address = %listener.local_addr()?, "metrics listening");
+        serving.push(tokio::spawn(serve::serve(
+            listener,
+            app::metrics_router(app.clone()),
+            None,
+            app.config.limits.clone(),
+            stop.clone(),
+            connections.clone(),
+        )));
+    }
+    if let Some(tls) = tls {
+        tokio::spawn(reload_on_hangup(tls));
+    }
 
-    // No new connections now. Sessions get the grace period to end by themselves.
+    shutdown_signal().await;
+    // From now on a load balancer polling /readyz takes this instance out.
+    app.draining.cancel();
+    let delay = app.config.limits.shutdown_delay();
+    if !delay.is_zero() {
+        tracing::info!(
+            delay_secs = delay.as_secs(),
+            "draining before the listener closes"
+        );
+        tokio::time::sleep(delay).await;
+    }
+    // No new connections now; HTTP connections finish their request and close.
+    stop.cancel();
+    for listener in serving {
+        let _ = listener.await;
+    }
+    connections.close();
+
+    // Sessions get the grace period to end by themselves.
     app.tracker.close();
     let grace = app.config.limits.shutdown_grace();
     tracing::info!(
@@ -116,8 +188,33 @@ async fn main() -> anyhow::Result<()> {
         app.shutdown.cancel();
         let _ = tokio::time::timeout(CLOSE_FLUSH, app.tracker.wait()).await;
     }
+    // HTTP clients that still hold a connection (half a request, a reader that
+    // stopped reading) do not keep the process: a short wait, then it exits.
+    if tokio::time::timeout(CLOSE_FLUSH, connections.wait())
+        .await
+        .is_err()
+    {
+        tracing::info!("exiting with HTTP connections still open");
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Reads the listener's certificate and key again on each SIGHUP.
+async fn reload_on_hangup(tls: Arc<ListenerTls>) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+    else {
+        tracing::warn!("cannot listen for SIGHUP: TLS files are read at start only");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        match tls.reload() {
+            Ok(()) => tracing::info!("TLS certificate and key read again"),
+            Err(error) => {
+                tracing::error!(%error, "TLS files not reloaded; the old ones stay in use")
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {

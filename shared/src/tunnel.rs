@@ -79,8 +79,16 @@ impl TunnelRequest {
     }
 
     /// Parses the first frame; any deviation from the contract is a [`ErrorCode::BadRequest`].
+    /// The frame must be a JSON object: serde would also read a struct from an array
+    /// of its fields in order (`["imap-example", "imap"]`), which is not the contract.
     pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(text)
+        let value: serde_json::Value = serde_json::from_str(text)?;
+        if !value.is_object() {
+            return Err(serde::de::Error::custom(
+                "the handshake must be a JSON object",
+            ));
+        }
+        serde_json::from_value(value)
     }
 }
 
@@ -342,6 +350,9 @@ mod tests {
                 .is_err()
         );
         assert!(TunnelRequest::from_json(r#"{"protocol":"imap"}"#).is_err());
+        // Only an object: serde would read the fields from an array in order too.
+        assert!(TunnelRequest::from_json(r#"["x","imap"]"#).is_err());
+        assert!(TunnelRequest::from_json(r#"{"upstream":"x","protocol":"imap"}"#).is_ok());
     }
 
     #[test]

@@ -73,6 +73,16 @@ impl Tunnel {
         }
     }
 
+    /// A tunnel on a WebSocket whose handshake was accepted.
+    pub fn from_socket(ws: WebSocket) -> Tunnel {
+        Tunnel {
+            ws,
+            buffer: Vec::new(),
+            close: None,
+            asked: 0,
+        }
+    }
+
     pub async fn try_open(
         url: &str,
         origin: Option<&str>,
@@ -86,12 +96,7 @@ impl Tunnel {
         };
         ws.send(Message::text(request.to_json())).await?;
         match read_reply(&mut ws).await? {
-            TunnelReply::Accepted { .. } => Ok(Ok(Tunnel {
-                ws,
-                buffer: Vec::new(),
-                close: None,
-                asked: 0,
-            })),
+            TunnelReply::Accepted { .. } => Ok(Ok(Tunnel::from_socket(ws))),
             TunnelReply::Refused { error, message } => {
                 let close = read_close(&mut ws).await;
                 Ok(Err(Refused {

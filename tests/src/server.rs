@@ -40,6 +40,10 @@ pub struct ServerConfig {
     pub listen: Option<String>,
     /// `[limits]` entries, e.g. `("max_tunnels_per_ip", "2")`.
     pub limits: Vec<(&'static str, String)>,
+    /// More `[server]` entries as TOML values, e.g. `("trusted_proxies",
+    /// "[\"127.0.0.1\"]")`. Without an `assets` entry the page is served from
+    /// disk, so a test sees the bundle `scripts/build-web.sh` built last.
+    pub server: Vec<(&'static str, String)>,
     pub allowed_origins: Vec<String>,
     /// `[[upstream]]` tables, as TOML.
     pub upstreams: String,
@@ -146,6 +150,12 @@ imap = {{ port = {port}, tls = "starttls" }}
         self
     }
 
+    /// A `[server]` entry; `value` is TOML (`"\"disk\""`, `"[\"127.0.0.1\"]"`).
+    pub fn setting(mut self, name: &'static str, value: impl ToString) -> ServerConfig {
+        self.server.push((name, value.to_string()));
+        self
+    }
+
     pub fn allow_origin(mut self, origin: impl Into<String>) -> ServerConfig {
         self.allowed_origins.push(origin.into());
         self
@@ -165,6 +175,12 @@ imap = {{ port = {port}, tls = "starttls" }}
             .map(|o| format!("{o:?}"))
             .collect();
         let _ = writeln!(text, "allowed_origins = [{}]", origins.join(", "));
+        if !self.server.iter().any(|(name, _)| *name == "assets") {
+            text.push_str("assets = \"disk\"\n");
+        }
+        for (name, value) in &self.server {
+            let _ = writeln!(text, "{name} = {value}");
+        }
         text.push_str("\n[limits]\n");
         for (name, value) in &self.limits {
             let _ = writeln!(text, "{name} = {value}");
@@ -214,6 +230,11 @@ impl PosternServer {
         let address = first_line
             .trim()
             .strip_prefix("postern-server listening on http://")
+            .or_else(|| {
+                first_line
+                    .trim()
+                    .strip_prefix("postern-server listening on https://")
+            })
             .and_then(|rest| rest.trim_end_matches('/').parse().ok());
         let Some(address) = address else {
             let _ = child.kill();
@@ -283,6 +304,11 @@ impl PosternServer {
     /// Sends SIGTERM, as a service manager would.
     pub fn terminate(&self) {
         let _ = kill(Pid::from_raw(self.pid() as i32), Signal::SIGTERM);
+    }
+
+    /// Sends SIGHUP: read the TLS files again.
+    pub fn hang_up(&self) {
+        let _ = kill(Pid::from_raw(self.pid() as i32), Signal::SIGHUP);
     }
 
     /// Waits up to `limit` for the process to exit.

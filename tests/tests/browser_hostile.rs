@@ -176,7 +176,9 @@ async fn hostile_mail_opens_without_freezing_the_page_or_passing_the_allow_list(
         // Whatever is still drawing (a 20 MB line is drawn a piece at a time) gets
         // time to finish while the longest task is watched.
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        let shown = reader_now(&browser).await.expect("the reader shows the message");
+        let shown = reader_now(&browser)
+            .await
+            .expect("the reader shows the message");
         assert!(
             opened.is_ok(),
             "{}: not shown; the page says {:?} / status {:?}",

@@ -92,6 +92,8 @@ async fn malformed_or_missing_first_frames() {
             r#"{"upstream":"plain","protocol":"imap","host":"10.0.0.1","port":25}"#,
         )),
         Some(Message::Binary(Bytes::from_static(b"a1 LOGIN alice x\r\n"))),
+        // The fields in order, as an array: not the contract's object.
+        Some(Message::text(r#"["plain","imap"]"#)),
         None, // nothing at all: the handshake timeout ends it
     ];
     for first in cases {

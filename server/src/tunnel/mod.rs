@@ -13,7 +13,7 @@ mod slots;
 
 pub use slots::Slots;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -61,7 +61,9 @@ pub async fn handle(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     tracing::debug!(origin = ?headers.get(header::ORIGIN), host = ?headers.get(header::HOST), "upgrade requested");
-    let gate = admit(&app, peer, &headers);
+    // Behind a trusted reverse proxy, the client it forwards for.
+    let client = app.client_address(peer, &headers);
+    let gate = admit(&app, client, &headers);
     // Counted from the moment the upgrade is answered, not from when the upgraded
     // connection's task starts: a shutdown in between must still wait for it (and
     // refuse it with `shutting_down`) rather than exit under it.
@@ -75,13 +77,13 @@ pub async fn handle(
         // would be most of their memory.
         .read_buffer_size(IDLE_READ_BUFFER)
         .on_upgrade(move |ws| async move {
-            session(app, ws, peer, gate).await;
+            session(app, ws, client, gate).await;
             drop(tracked);
         })
 }
 
 /// The checks that need no I/O: origin, shutdown, limits.
-fn admit(app: &App, peer: SocketAddr, headers: &HeaderMap) -> Result<slots::Slot, Refusal> {
+fn admit(app: &App, client: IpAddr, headers: &HeaderMap) -> Result<slots::Slot, Refusal> {
     if !origin::is_allowed(
         headers.get(header::ORIGIN),
         headers.get(header::HOST),
@@ -92,25 +94,25 @@ fn admit(app: &App, peer: SocketAddr, headers: &HeaderMap) -> Result<slots::Slot
             "this page's origin may not open tunnels on this server",
         ));
     }
-    if app.shutdown.is_cancelled() {
+    if app.draining.is_cancelled() {
         return Err(Refusal::shutting_down());
     }
     app.slots
-        .try_acquire(peer.ip())
+        .try_acquire(client)
         .map_err(|hit| Refusal::new(ErrorCode::TooManyConnections, hit.message()))
 }
 
 async fn session(
     app: Arc<App>,
     mut ws: WebSocket,
-    peer: SocketAddr,
+    client: IpAddr,
     gate: Result<slots::Slot, Refusal>,
 ) {
     let id = app.next_session_id();
     let span = tracing::info_span!(
         "tunnel",
         session = id,
-        client = %peer.ip(),
+        client = %client,
         upstream = tracing::field::Empty,
         protocol = tracing::field::Empty,
     );
