@@ -21,6 +21,8 @@
 #   Cyrus IMAP           the third real IMAP server: cyrus-common, cyrus-admin and
 #                        sasl2-bin from apt (they leave Dovecot alone); the imapd of
 #                        cyrus-imapd, which conflicts, unpacked into $tools/cyrus
+#   nginx-light, caddy   the reverse proxies of deploy/, run by the deployment tests
+#                        from temp directories (the system services are not used)
 #   binaryen (npm)       a wasm-opt new enough for wasm-bindgen 0.2.13x; Debian's 108
 #                        silently corrupts its output, so ours goes first on PATH
 set -euo pipefail
@@ -42,6 +44,12 @@ command -v openssl >/dev/null || need_apt+=(openssl)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 [ -x /usr/lib/cyrus/bin/master ] || need_apt+=(cyrus-common cyrus-admin)
 command -v saslpasswd2 >/dev/null || need_apt+=(sasl2-bin)
+# The reverse proxies of deploy/, run by the deployment tests from temp dirs.
+command -v nginx >/dev/null || need_apt+=(nginx-light)
+command -v caddy >/dev/null || need_apt+=(caddy)
+# systemd-analyze checks deploy/systemd/postern.service (verify, security --offline).
+command -v systemd-analyze >/dev/null || need_apt+=(systemd)
+command -v curl >/dev/null || need_apt+=(curl)
 # Libraries of the unpacked Courier (ordinary packages, no conflict with Dovecot).
 for lib in libidn12 libltdl7 libpcre3 libgdbm6 libgnutls30; do
   dpkg -s "$lib" >/dev/null 2>&1 || need_apt+=("$lib")

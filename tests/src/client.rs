@@ -26,6 +26,35 @@ pub async fn connect(url: &str, origin: Option<&str>) -> anyhow::Result<WebSocke
     Ok(ws)
 }
 
+/// Opens a `wss://` WebSocket, trusting only the CA in `ca_file` (a reverse proxy
+/// of the tests, with the test PKI), from the origin of the page it serves.
+pub async fn connect_tls(url: &str, ca_file: &std::path::Path) -> anyhow::Result<WebSocket> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+
+    let request = url.into_client_request()?;
+    let authority = request.uri().authority().expect("a wss:// URL").clone();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from_pem_file(ca_file)?)?;
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let tcp = TcpStream::connect(authority.as_str()).await?;
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect(ServerName::try_from(authority.host().to_owned())?, tcp)
+        .await?;
+    let mut request = request;
+    request.headers_mut().insert(
+        "Origin",
+        HeaderValue::from_str(&format!("https://{authority}"))?,
+    );
+    let (ws, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Rustls(tls)).await?;
+    Ok(ws)
+}
+
 /// Reads the server's JSON reply to the handshake.
 pub async fn read_reply(ws: &mut WebSocket) -> anyhow::Result<TunnelReply> {
     match ws.next().await {
@@ -89,7 +118,15 @@ impl Tunnel {
         upstream: &str,
         protocol: Protocol,
     ) -> anyhow::Result<Result<Tunnel, Refused>> {
-        let mut ws = connect(url, origin).await?;
+        Tunnel::handshake(connect(url, origin).await?, upstream, protocol).await
+    }
+
+    /// Asks for `upstream` on an open WebSocket.
+    pub async fn handshake(
+        mut ws: WebSocket,
+        upstream: &str,
+        protocol: Protocol,
+    ) -> anyhow::Result<Result<Tunnel, Refused>> {
         let request = TunnelRequest {
             upstream: upstream.to_owned(),
             protocol,

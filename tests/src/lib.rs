@@ -32,6 +32,7 @@ pub mod mail_store;
 pub mod pop3_client;
 pub mod postfix;
 mod process_group;
+pub mod proxies;
 pub mod server;
 pub mod smtp_client;
 

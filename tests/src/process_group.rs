@@ -1,5 +1,5 @@
-//! A mail server run as the leader of a process group of its own (Courier's
-//! couriertcpd, Cyrus's master), so that dropping it stops everything it started.
+//! A server run as the leader of a process group of its own (Courier's couriertcpd,
+//! Cyrus's master, nginx, Caddy), so that dropping it stops everything it started.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
@@ -49,6 +49,30 @@ impl ProcessGroup {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+impl ProcessGroup {
+    /// Waits until something accepts connections on `port`; on failure the error
+    /// carries the server's `log`.
+    pub(crate) fn wait_for_port(
+        &mut self,
+        name: &str,
+        port: u16,
+        log: &Path,
+    ) -> anyhow::Result<()> {
+        let log = || std::fs::read_to_string(log).unwrap_or_default();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(status) = self.child.try_wait()? {
+                anyhow::bail!("{name} exited ({status}):\n{}", log());
+            }
+            if Instant::now() > deadline {
+                anyhow::bail!("{name} did not listen in time:\n{}", log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
     }
 }
 

@@ -211,11 +211,7 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() {
         .err()
         .unwrap();
     assert_eq!(again.code, ErrorCode::TooManyConnections);
-    assert!(
-        trusting.log().contains("203.0.113.2"),
-        "{}",
-        trusting.log()
-    );
+    assert!(trusting.log().contains("203.0.113.2"), "{}", trusting.log());
 
     // Without trusted proxies, the header is the client's own claim: ignored.
     let plain =
