@@ -31,28 +31,16 @@ impl ProcessGroup {
         port: u16,
         log: &Path,
     ) -> anyhow::Result<()> {
-        let log = || std::fs::read_to_string(log).unwrap_or_default();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                anyhow::bail!("{name} exited ({status}):\n{}", log());
-            }
-            if let Ok(stream) = TcpStream::connect(("127.0.0.1", port)) {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-                let mut line = String::new();
-                if BufReader::new(stream).read_line(&mut line).is_ok() && line.starts_with("* OK") {
-                    return Ok(());
-                }
-            }
-            if Instant::now() > deadline {
-                anyhow::bail!("{name} did not listen in time:\n{}", log());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.wait_until(name, log, || {
+            let Ok(stream) = TcpStream::connect(("127.0.0.1", port)) else {
+                return false;
+            };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut line = String::new();
+            BufReader::new(stream).read_line(&mut line).is_ok() && line.starts_with("* OK")
+        })
     }
-}
 
-impl ProcessGroup {
     /// Waits until something accepts connections on `port`; on failure the error
     /// carries the server's `log`.
     pub(crate) fn wait_for_port(
@@ -61,9 +49,21 @@ impl ProcessGroup {
         port: u16,
         log: &Path,
     ) -> anyhow::Result<()> {
+        self.wait_until(name, log, || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        })
+    }
+
+    /// Waits up to 15 s for `ready`, failing early if the process exits.
+    fn wait_until(
+        &mut self,
+        name: &str,
+        log: &Path,
+        mut ready: impl FnMut() -> bool,
+    ) -> anyhow::Result<()> {
         let log = || std::fs::read_to_string(log).unwrap_or_default();
         let deadline = Instant::now() + Duration::from_secs(15);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while !ready() {
             if let Some(status) = self.child.try_wait()? {
                 anyhow::bail!("{name} exited ({status}):\n{}", log());
             }

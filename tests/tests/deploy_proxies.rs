@@ -39,6 +39,20 @@ async fn signed_in_through(url: &str, ca: &std::path::Path) -> Tunnel {
     tunnel
 }
 
+/// New mail in Alice's Inbox, appended by another client through `server`.
+async fn deliver(server: &PosternServer, message: &[u8]) {
+    let mut other = Tunnel::imap_signed_in(
+        &server.tunnel_url(),
+        upstream::PLAIN,
+        "alice",
+        "alice-secret",
+    )
+    .await
+    .unwrap();
+    let appended = other.imap_append("x", "INBOX", message).await.unwrap();
+    assert!(appended.starts_with("x OK"), "{appended}");
+}
+
 /// A browser that trusts the test certificate (and no other), at the proxy's page,
 /// signed in.
 async fn browser_through(page: &str, pki: &TestPki) -> (Browser, tempfile::TempDir) {
@@ -117,23 +131,11 @@ async fn through_nginx_the_page_works_and_a_quiet_idle_outlasts_its_default_time
             );
         }
     }
-    let mut other = Tunnel::imap_signed_in(
-        &server.tunnel_url(),
-        upstream::PLAIN,
-        "alice",
-        "alice-secret",
+    deliver(
+        &server,
+        b"Subject: After the quiet\r\n\r\nStill listening.\r\n",
     )
-    .await
-    .unwrap();
-    let appended = other
-        .imap_append(
-            "x",
-            "INBOX",
-            b"Subject: After the quiet\r\n\r\nStill listening.\r\n",
-        )
-        .await
-        .unwrap();
-    assert!(appended.starts_with("x OK"), "{appended}");
+    .await;
     let pushed = tokio::time::timeout(Duration::from_secs(15), idle.read_line())
         .await
         .expect("the IDLE still open after 70 s of silence")
@@ -256,23 +258,11 @@ async fn two_instances_behind_nginx_and_one_drained() {
 
     // (c) The browser, whose session was on the drained instance, reconnects through
     // nginx by itself: new mail shows live, and reading works.
-    let mut other = Tunnel::imap_signed_in(
-        &instances[survivor].tunnel_url(),
-        upstream::PLAIN,
-        "alice",
-        "alice-secret",
+    deliver(
+        &instances[survivor],
+        b"From: Ivan <ivan@example.org>\r\nSubject: After the drain\r\n\r\nHello.\r\n",
     )
-    .await
-    .unwrap();
-    let appended = other
-        .imap_append(
-            "x",
-            "INBOX",
-            b"From: Ivan <ivan@example.org>\r\nSubject: After the drain\r\n\r\nHello.\r\n",
-        )
-        .await
-        .unwrap();
-    assert!(appended.starts_with("x OK"), "{appended}");
+    .await;
     browser.wait_text("#rows", "After the drain").await.unwrap();
     browser.wait_text("#connection", "Connected").await.unwrap();
     browser.click("[data-uid=\"1\"]").await.unwrap();
