@@ -12,8 +12,8 @@
 //! - `assets`: the page as built into the executable.
 //!
 //! Lifecycle: bind, serve, and on SIGTERM or SIGINT: `/readyz` answers 503 at once;
-//! after `limits.shutdown_delay_secs` the listener closes and HTTP connections are
-//! asked to finish; open tunnels go on for `limits.shutdown_grace_secs`, then the
+//! after `limits.shutdown_delay_secs` the listener closes (open HTTP connections
+//! finish what they are doing); open tunnels go on for `limits.shutdown_grace_secs`, then the
 //! rest are closed with `server_shutdown`; a few seconds later the process exits,
 //! whatever any client is still doing. SIGHUP reads the TLS files again.
 #![forbid(unsafe_code)]
@@ -36,6 +36,7 @@ use anyhow::Context;
 use clap::Parser;
 use tokio::net::TcpListener;
 
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -105,6 +106,12 @@ async fn main() -> anyhow::Result<()> {
         Err(error) => tracing::warn!(%error, "cannot raise the open file limit"),
     }
 
+    // Caught from before the server listens: a signal that arrives before its
+    // handler ends the process on the spot, without telling tunnels why. SIGHUP
+    // reads built-in TLS files again; without them it is caught and ignored (tokio
+    // keeps a handler installed once it was).
+    let mut shutdown = ShutdownSignals::install().context("cannot catch signals")?;
+    let hangups = signal(SignalKind::hangup()).context("cannot catch SIGHUP")?;
     let app = App::new(config)?;
     let tls = match &app.config.tls {
         Some(files) => Some(Arc::new(ListenerTls::load(files)?)),
@@ -148,10 +155,10 @@ async fn main() -> anyhow::Result<()> {
         )));
     }
     if let Some(tls) = tls {
-        tokio::spawn(reload_on_hangup(tls));
+        tokio::spawn(reload_on_hangup(tls, hangups));
     }
 
-    shutdown_signal().await;
+    shutdown.wait().await;
     // From now on a load balancer polling /readyz takes this instance out.
     app.draining.cancel();
     let delay = app.config.limits.shutdown_delay();
@@ -162,7 +169,7 @@ async fn main() -> anyhow::Result<()> {
         );
         tokio::time::sleep(delay).await;
     }
-    // No new connections now; HTTP connections finish their request and close.
+    // No new connections now; open ones finish what they are doing.
     stop.cancel();
     for listener in serving {
         let _ = listener.await;
@@ -201,12 +208,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// Reads the listener's certificate and key again on each SIGHUP.
-async fn reload_on_hangup(tls: Arc<ListenerTls>) {
-    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-    else {
-        tracing::warn!("cannot listen for SIGHUP: TLS files are read at start only");
-        return;
-    };
+async fn reload_on_hangup(tls: Arc<ListenerTls>, mut hangups: Signal) {
     while hangups.recv().await.is_some() {
         match tls.reload() {
             Ok(()) => tracing::info!("TLS certificate and key read again"),
@@ -217,14 +219,28 @@ async fn reload_on_hangup(tls: Arc<ListenerTls>) {
     }
 }
 
-async fn shutdown_signal() {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing a SIGTERM handler works on Unix");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        _ = terminate.recv() => {},
+/// SIGTERM and SIGINT, caught from when this is made.
+struct ShutdownSignals {
+    terminate: Signal,
+    interrupt: Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> std::io::Result<ShutdownSignals> {
+        Ok(ShutdownSignals {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
     }
-    tracing::info!("shutdown requested");
+
+    /// Waits for either.
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.terminate.recv() => {},
+            _ = self.interrupt.recv() => {},
+        }
+        tracing::info!("shutdown requested");
+    }
 }
 
 fn print_summary(config: &Config) {

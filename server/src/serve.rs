@@ -14,10 +14,11 @@
 //!   trickle their requests ("slowloris") cannot take every socket;
 //! - a connection that moves no byte either way for `limits.send_timeout_secs`
 //!   while an answer is being sent (a client that stopped reading) is dropped;
-//! - when `stop` is cancelled, the listener closes and every connection is asked to
-//!   finish (the request in progress completes, then it closes). Upgraded tunnels
-//!   are the tunnel module's to end. Whatever is left when the caller's deadline
-//!   passes is dropped with the process.
+//! - when `stop` is cancelled, the listener closes. Open connections are left to
+//!   finish what they are doing (upgraded tunnels are the tunnel module's to end,
+//!   with `server_shutdown`); a kept-alive connection ends by its header timeout,
+//!   and whatever is left when the caller's deadline passes is dropped with the
+//!   process.
 
 use std::convert::Infallible;
 use std::io;
@@ -155,17 +156,16 @@ pub async fn serve(
             tracing::debug!(%error, "cannot set TCP_NODELAY");
         }
         let router = router.clone();
-        let stop = stop.clone();
         let tls = tls.as_ref().map(|t| t.acceptor());
         connections.spawn(async move {
             match tls {
-                None => connection(tcp, peer, router, permit, rules, stop).await,
+                None => connection(tcp, peer, router, permit, rules).await,
                 Some(acceptor) => {
                     match tokio::time::timeout(rules.header_read_timeout, acceptor.accept(tcp))
                         .await
                     {
                         Ok(Ok(stream)) => {
-                            connection(stream, peer, router, permit, rules, stop).await;
+                            connection(stream, peer, router, permit, rules).await;
                         }
                         Ok(Err(error)) => {
                             tracing::debug!(client = %peer.ip(), %error, "TLS handshake failed");
@@ -184,14 +184,13 @@ struct Rules {
     send_timeout: Duration,
 }
 
-/// One HTTP connection, until it closes, is upgraded, or is asked to stop.
+/// One HTTP connection, until it closes, is upgraded, or stalls.
 async fn connection<I>(
     io: I,
     peer: SocketAddr,
     router: Router,
     permit: OwnedSemaphorePermit,
     rules: Rules,
-    stop: CancellationToken,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -218,7 +217,6 @@ async fn connection<I>(
         .with_upgrades();
     tokio::pin!(served);
     let mut check = tokio::time::interval(IDLE_CHECK);
-    let mut asked_to_close = false;
     loop {
         tokio::select! {
             result = served.as_mut() => {
@@ -226,10 +224,6 @@ async fn connection<I>(
                     tracing::debug!(client = %peer.ip(), %error, "HTTP connection ended");
                 }
                 return;
-            }
-            () = stop.cancelled(), if !asked_to_close => {
-                served.as_mut().graceful_shutdown();
-                asked_to_close = true;
             }
             _ = check.tick() => {
                 if activity.stalled_for() >= rules.send_timeout {
