@@ -85,6 +85,9 @@ pub(crate) struct Mail {
     reading: RefCell<Option<u32>>,
     /// The HTML message in the reader, to show again with remote images.
     shown_html: RefCell<Option<crate::message_view::ShownHtml>>,
+    /// The status line shows why the last message could not be opened; opening
+    /// another one clears it.
+    open_failed: Cell<bool>,
     /// The live-update connection of the open folder.
     watcher: RefCell<Option<live::Watcher>>,
     /// Messages in the open folder, as SELECT and later changes said.
@@ -196,6 +199,7 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
         conversations: Cell::new(false),
         reading: RefCell::new(None),
         shown_html: RefCell::new(None),
+        open_failed: Cell::new(false),
         watcher: RefCell::new(None),
         folder_size: Cell::new(0),
         virtual_list: RefCell::new(None),

@@ -37,13 +37,15 @@ pub(crate) async fn open(mail: &Rc<Mail>, uid: u32) {
     if let Some(compose) = mail.compose.borrow_mut().take() {
         compose.close();
     }
-    match show(mail, &row).await {
-        // The message came over the connection: an earlier error no longer holds.
-        Ok(()) if still_reading(mail, uid) => show_connection("Connected"),
-        Err(error) if still_reading(mail, uid) => {
-            show_connection(&format!("Cannot open the message: {error}"));
-        }
-        _ => {}
+    // The error about the message opened before is about that one only.
+    if mail.open_failed.replace(false) {
+        show_connection("Connected");
+    }
+    if let Err(error) = show(mail, &row).await
+        && still_reading(mail, uid)
+    {
+        mail.open_failed.set(true);
+        show_connection(&format!("Cannot open the message: {error}"));
     }
 }
 
