@@ -1,0 +1,142 @@
+//! The page at phone, tablet and desk widths (issue 12, the layout part): no screen
+//! scrolls sideways, the header keeps Sign out in view, the search box stays usable,
+//! and the selection bar shows only while something is selected.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use postern_tests::browser::Browser;
+use postern_tests::corpus;
+use postern_tests::dovecot::Dovecot;
+use postern_tests::server::{PosternServer, ServerConfig};
+
+/// How far the document scrolls sideways beyond the window, in CSS pixels.
+async fn sideways_overflow(browser: &Browser) -> i64 {
+    browser
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap_or(i64::MAX)
+}
+
+/// The box of the first element matching `css`, as `[left, right, width, height]`
+/// in CSS pixels; `None` when nothing matches or it is not displayed.
+async fn rect(browser: &Browser, css: &str) -> Option<[f64; 4]> {
+    let answer = browser
+        .client
+        .execute(
+            "const e = document.querySelector(arguments[0]);\
+             if (!e || e.offsetParent === null) return null;\
+             const r = e.getBoundingClientRect();\
+             return [r.left, r.right, r.width, r.height];",
+            vec![serde_json::json!(css)],
+        )
+        .await
+        .ok()?;
+    let values: Vec<f64> = answer
+        .as_array()?
+        .iter()
+        .filter_map(|v| v.as_f64())
+        .collect();
+    values.try_into().ok()
+}
+
+async fn inner_width(browser: &Browser) -> f64 {
+    browser
+        .client
+        .execute("return window.innerWidth;", vec![])
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap()
+}
+
+/// A screenshot of the screen, and what is wrong if it scrolls sideways.
+async fn screen_fits(browser: &Browser, width: &str, screen: &str) -> Option<String> {
+    browser
+        .screenshot(&format!("width-{width}-{screen}.png"))
+        .await
+        .unwrap();
+    let overflow = sideways_overflow(browser).await;
+    (overflow > 0).then(|| format!("{width} {screen}: scrolls {overflow}px sideways"))
+}
+
+#[tokio::test]
+async fn every_screen_fits_phone_tablet_and_desk() {
+    let dovecot = Dovecot::start().unwrap();
+    dovecot
+        .seed("alice", "INBOX", &corpus::standard_mailbox())
+        .unwrap();
+    let postfix = postern_tests::postfix::Postfix::start(&dovecot).unwrap();
+    let server = PosternServer::start(&ServerConfig::mail_system(&dovecot, &postfix)).unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let browser = Browser::start(downloads.path()).await.unwrap();
+    let mut problems = Vec::new();
+    for (width, name) in [(360u32, "phone"), (768, "tablet"), (1280, "desk")] {
+        browser.client.set_window_size(width, 800).await.unwrap();
+        browser.client.goto(&server.http_url("/")).await.unwrap();
+        browser
+            .wait_for(Duration::from_secs(20), |c| async move {
+                c.find(Locator::Css("#upstream option")).await.ok()
+            })
+            .await
+            .unwrap();
+        let window = inner_width(&browser).await;
+        problems.extend(screen_fits(&browser, name, "login").await);
+        browser
+            .sign_in("plain", "imap", "alice", "alice-secret")
+            .await;
+        browser.wait_text("#rows", "Survey data").await.unwrap();
+        problems.extend(screen_fits(&browser, name, "inbox").await);
+
+        // Sign out stays on screen; the search box is wide enough to type in.
+        match rect(&browser, "#sign-out").await {
+            Some([_, right, ..]) if right <= window => {}
+            other => problems.push(format!("{name}: Sign out at {other:?} in {window}px")),
+        }
+        match rect(&browser, "#search-box").await {
+            Some([_, _, box_width, _]) if box_width >= 120.0 => {}
+            other => problems.push(format!("{name}: search box {other:?}")),
+        }
+        // The selection bar shows only while something is selected.
+        if rect(&browser, "#selection").await.is_some() {
+            problems.push(format!(
+                "{name}: the selection bar shows with nothing selected"
+            ));
+        }
+        browser.click("[data-uid=\"2\"] .pick").await.unwrap();
+        browser.wait_text("#selection", "1 selected").await.unwrap();
+        problems.extend(screen_fits(&browser, name, "selection").await);
+        browser.click("[data-bulk=clear]").await.unwrap();
+        browser
+            .wait_for(Duration::from_secs(10), |_| async {
+                rect(&browser, "#selection").await.is_none().then_some(())
+            })
+            .await
+            .unwrap();
+
+        browser.click("[data-uid=\"1\"]").await.unwrap();
+        browser
+            .wait_text("#reader pre.text", "Shall we meet on Thursday")
+            .await
+            .unwrap();
+        problems.extend(screen_fits(&browser, name, "message").await);
+        browser.click("[data-compose=reply]").await.unwrap();
+        browser
+            .wait_for(Duration::from_secs(10), |c| async move {
+                c.find(Locator::Css("#compose-to")).await.ok()
+            })
+            .await
+            .unwrap();
+        problems.extend(screen_fits(&browser, name, "compose").await);
+        browser.click("#sign-out").await.unwrap();
+        browser.wait_text("#login", "Sign in").await.unwrap();
+    }
+    browser.close().await;
+    assert!(problems.is_empty(), "{problems:#?}");
+}
