@@ -8,6 +8,8 @@
 //! - [`compose`]: writing a message: the draft, the MIME message built from it,
 //!   replies and forwards;
 //! - [`engine`]: the bytes-in, steps-out shape both protocol engines share;
+//! - [`list_date`]: which instant a list row shows and how much of it (time, day,
+//!   date);
 //! - [`imap`]: the IMAP client engine (on imap-codec and imap-next): typed requests,
 //!   pipelining, mailbox-change events;
 //! - [`pop3`]: the POP3 client engine, one module per RFC, pipelined when the server
@@ -24,6 +26,7 @@
 pub mod compose;
 pub mod engine;
 pub mod imap;
+pub mod list_date;
 pub mod pop3;
 pub mod reader;
 pub mod smtp;

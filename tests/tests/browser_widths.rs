@@ -103,6 +103,22 @@ async fn every_screen_fits_phone_tablet_and_desk() {
             Some([_, _, box_width, _]) if box_width >= 120.0 => {}
             other => problems.push(format!("{name}: search box {other:?}")),
         }
+        // This year's mail by day and month (the corpus is dated March 2026), the
+        // full date on hover.
+        let date = browser
+            .client
+            .execute(
+                "const d = document.querySelector('[data-uid=\"1\"] .date');\
+                 return [d.textContent, d.title];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let shown = date[0].as_str().unwrap_or_default();
+        let full = date[1].as_str().unwrap_or_default();
+        if shown.contains("2026") || !shown.contains("Mar") || !full.contains("2026") {
+            problems.push(format!("{name}: the date reads {shown:?} ({full:?})"));
+        }
         // The selection bar shows only while something is selected.
         if rect(&browser, "#selection").await.is_some() {
             problems.push(format!(

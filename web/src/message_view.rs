@@ -3,6 +3,7 @@
 //! sandboxed frame with remote images held back, and saving an attachment.
 
 use postern_shared::compose::format_addresses;
+use postern_shared::list_date::{self, DateStyle};
 use postern_shared::reader::html::{self, SafeHtml};
 use postern_shared::reader::text;
 use postern_shared::summary::MessageSummary;
@@ -26,16 +27,37 @@ pub(crate) fn sender(row: &MessageSummary) -> String {
         .unwrap_or_else(|| "(no sender)".into())
 }
 
-/// When the message arrived (else its Date header): `2026-03-02T09:15:00+01:00` as
-/// `2026-03-02 09:15`; a Date header not in that form as sent.
-pub(crate) fn short_date(row: &MessageSummary) -> String {
-    match row.received.as_deref().or(row.date.as_deref()) {
-        Some(d) if d.as_bytes().get(10) == Some(&b'T') => {
-            d.get(..16).unwrap_or(d).replace('T', " ")
-        }
-        Some(d) => d.to_owned(),
-        None => String::new(),
+/// The date a list row shows, in the browser's locale, and the full date and time
+/// for its tooltip: the time for today's mail, day and month for this year's, the
+/// date for older (`postern_shared::list_date` decides which instant and how much).
+pub(crate) fn list_date(row: &MessageSummary) -> (String, String) {
+    let Some(ms) = list_date::shown_instant(row) else {
+        return (row.date.clone().unwrap_or_default(), String::new());
+    };
+    let date = js_sys::Date::new(&JsValue::from_f64(ms as f64));
+    let offset = -(js_sys::Date::new_0().get_timezone_offset() as i32);
+    let style = list_date::date_style(ms, js_sys::Date::now() as i64, offset);
+    let shown = match style {
+        DateStyle::Time => locale_date(&date, &[("timeStyle", "short")]),
+        DateStyle::DayMonth => locale_date(&date, &[("day", "numeric"), ("month", "short")]),
+        DateStyle::Full => locale_date(&date, &[("dateStyle", "medium")]),
+    };
+    let full = locale_date(&date, &[("dateStyle", "full"), ("timeStyle", "short")]);
+    (shown, full)
+}
+
+/// `date` by `Intl.DateTimeFormat` in the browser's locale with `options`.
+fn locale_date(date: &js_sys::Date, options: &[(&str, &str)]) -> String {
+    let object = js_sys::Object::new();
+    for (key, value) in options {
+        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), &JsValue::from_str(value));
     }
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &object).format();
+    format
+        .call1(&JsValue::UNDEFINED, date)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
 }
 
 pub(crate) fn human_size(bytes: u32) -> String {
@@ -56,7 +78,10 @@ pub(crate) fn row_fields(item: &Element, row: &MessageSummary) -> Result<Element
         row.subject.as_str()
     };
     item.append_child(text_element("span", &[("class", "subject")], subject)?.as_ref())?;
-    item.append_child(text_element("span", &[("class", "date")], &short_date(row))?.as_ref())?;
+    let (date, full_date) = list_date(row);
+    item.append_child(
+        text_element("span", &[("class", "date"), ("title", &full_date)], &date)?.as_ref(),
+    )?;
     item.append_child(text_element("span", &[("class", "size")], &human_size(row.size))?.as_ref())?;
     let marks = element("span", &[("class", "marks")])?;
     if row.has_flag("\\Answered") {
@@ -87,7 +112,7 @@ pub(crate) fn headers(row: &MessageSummary) -> Result<Element, JsValue> {
         ("From", format_addresses(&row.from)),
         ("To", format_addresses(&row.to)),
         ("Cc", format_addresses(&row.cc)),
-        ("Date", row.date.clone().unwrap_or_else(|| short_date(row))),
+        ("Date", row.date.clone().unwrap_or_else(|| list_date(row).1)),
     ] {
         if value.is_empty() {
             continue;
