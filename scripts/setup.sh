@@ -23,6 +23,7 @@
 #                        cyrus-imapd, which conflicts, unpacked into $tools/cyrus
 #   nginx-light, caddy   the reverse proxies of deploy/, run by the deployment tests
 #                        from temp directories (the system services are not used)
+#   axe-core (npm)       the accessibility checks the end-to-end tests run in the page
 #   binaryen (npm)       a wasm-opt new enough for wasm-bindgen 0.2.13x; Debian's 108
 #                        silently corrupts its output, so ours goes first on PATH
 set -euo pipefail
@@ -88,6 +89,11 @@ fi
 if [ ! -x "$tools/node_modules/.bin/wasm-opt" ]; then
   log "npm: binaryen@132"
   npm install --prefix "$tools" --no-audit --no-fund --silent binaryen@132
+fi
+
+if [ ! -f "$tools/node_modules/axe-core/axe.min.js" ]; then
+  log "npm: axe-core@4.14.1"
+  npm install --prefix "$tools" --no-audit --no-fund --silent axe-core@4.14.1
 fi
 
 courier="$tools/courier"

@@ -43,13 +43,7 @@ pub struct Courier {
 
 /// Where `scripts/setup.sh` unpacked the Courier packages.
 pub fn unpacked_root() -> PathBuf {
-    let tools = std::env::var_os("POSTERN_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
-                .join(".cache/postern-tools")
-        });
-    tools.join("courier")
+    crate::tools_dir().join("courier")
 }
 
 impl Courier {

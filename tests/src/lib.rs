@@ -40,6 +40,17 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 
 /// A loopback port that was free a moment ago.
+/// Where `scripts/setup.sh` puts what it downloads (`$POSTERN_TOOLS`, else
+/// `~/.cache/postern-tools`): unpacked Courier and Cyrus, npm packages.
+pub fn tools_dir() -> std::path::PathBuf {
+    std::env::var_os("POSTERN_TOOLS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
+                .join(".cache/postern-tools")
+        })
+}
+
 pub fn free_port() -> u16 {
     let [port] = free_ports();
     port

@@ -1365,7 +1365,7 @@ async fn many_messages_at_once_by_checkbox_and_by_dragging_onto_a_folder() {
     let browser = &setup.browser;
     let mut check = setup.other_client().await;
 
-    browser.click("[data-uid=\"1\"] input.pick").await.unwrap();
+    browser.click("[data-uid=\"1\"] .pick").await.unwrap();
     // Shift-click on row 2 picks the range from the last pick: rows 1 and 2.
     browser
         .client
@@ -1399,8 +1399,8 @@ async fn many_messages_at_once_by_checkbox_and_by_dragging_onto_a_folder() {
 
     // Drag two picked rows onto Archive (synthetic drag events: WebDriver cannot
     // drive HTML drag and drop in Chromium).
-    browser.click("[data-uid=\"4\"] input.pick").await.unwrap();
-    browser.click("[data-uid=\"5\"] input.pick").await.unwrap();
+    browser.click("[data-uid=\"4\"] .pick").await.unwrap();
+    browser.click("[data-uid=\"5\"] .pick").await.unwrap();
     browser
         .wait_text("#selection-count", "2 selected")
         .await

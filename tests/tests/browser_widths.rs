@@ -1,6 +1,7 @@
 //! The page at phone, tablet and desk widths (issue 12, the layout part): no screen
-//! scrolls sideways, the header keeps Sign out in view, the search box stays usable,
-//! and the selection bar shows only while something is selected.
+//! scrolls sideways or has a serious accessibility violation (axe-core), the header
+//! keeps Sign out in view, the search box stays usable, and the selection bar shows
+//! only while something is selected.
 
 use std::time::Duration;
 
@@ -56,14 +57,63 @@ async fn inner_width(browser: &Browser) -> f64 {
         .unwrap()
 }
 
-/// A screenshot of the screen, and what is wrong if it scrolls sideways.
-async fn screen_fits(browser: &Browser, width: &str, screen: &str) -> Option<String> {
+/// What axe-core (from `scripts/setup.sh`) finds serious or critical on the page as
+/// it is, one line per rule: its id, how many elements, the first two.
+async fn accessibility_violations(browser: &Browser) -> Vec<String> {
+    let loaded = browser
+        .client
+        .execute("return typeof axe !== 'undefined';", vec![])
+        .await
+        .unwrap();
+    if loaded.as_bool() != Some(true) {
+        let axe = std::fs::read_to_string(
+            postern_tests::tools_dir().join("node_modules/axe-core/axe.min.js"),
+        )
+        .expect("axe-core, installed by scripts/setup.sh");
+        browser
+            .client
+            .execute(&format!("{axe}\nreturn true;"), vec![])
+            .await
+            .unwrap();
+    }
+    let found = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations\
+               .filter(v => v.impact === 'serious' || v.impact === 'critical')\
+               .map(v => v.id + ' (' + v.nodes.length + '): ' + v.nodes.slice(0, 2)\
+                 .map(n => n.target.join(' ')).join(' | '))));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    found
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A screenshot of the screen, and what is wrong with it: sideways scrolling,
+/// serious accessibility violations.
+async fn screen_fits(browser: &Browser, width: &str, screen: &str) -> Vec<String> {
     browser
         .screenshot(&format!("width-{width}-{screen}.png"))
         .await
         .unwrap();
+    let mut problems = Vec::new();
     let overflow = sideways_overflow(browser).await;
-    (overflow > 0).then(|| format!("{width} {screen}: scrolls {overflow}px sideways"))
+    if overflow > 0 {
+        problems.push(format!("{width} {screen}: scrolls {overflow}px sideways"));
+    }
+    for violation in accessibility_violations(browser).await {
+        problems.push(format!("{width} {screen}: axe: {violation}"));
+    }
+    problems
 }
 
 #[tokio::test]

@@ -337,9 +337,10 @@ pub(crate) fn attach_keys(mail: &Rc<Mail>) -> Result<(), JsValue> {
 }
 
 /// The keys, as the user sees them.
-const SHORTCUTS: [(&str, &str); 10] = [
+const SHORTCUTS: [(&str, &str); 11] = [
     ("j / k", "next / previous message"),
     ("Enter or o", "open the selected message"),
+    ("x", "pick the focused message (for actions on several)"),
     ("c", "write a message"),
     ("u", "mark read / unread"),
     ("s", "flag / unflag"),

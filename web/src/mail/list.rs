@@ -458,19 +458,22 @@ pub(crate) fn row_item(row: &MessageSummary, depth: usize) -> Result<Element, Js
         &[
             ("class", &class),
             ("role", "option"),
+            ("aria-selected", "false"),
             ("tabindex", "0"),
             ("data-uid", &uid),
             ("draggable", "true"),
         ],
     )?;
+    // A box to click for the mouse, drawn from the row's aria-selected: not a
+    // control of its own (an option may not hold one; assistive technology reads
+    // aria-selected, the keyboard picks with `x`).
     item.append_child(
         element(
-            "input",
+            "span",
             &[
-                ("type", "checkbox"),
                 ("class", "pick"),
-                ("tabindex", "-1"),
-                ("aria-label", "Select this message"),
+                ("aria-hidden", "true"),
+                ("title", "Select this message"),
             ],
         )?
         .as_ref(),

@@ -88,12 +88,8 @@ pub(crate) fn show(mail: &Mail) {
                 .get_attribute("data-uid")
                 .and_then(|u| u.parse().ok())
                 .is_some_and(|uid: u32| selected.contains(&uid));
+            // The row's box is drawn from this (web/static/postern.css).
             let _ = item.set_attribute("aria-selected", if picked { "true" } else { "false" });
-            if let Ok(Some(box_)) = item.query_selector("input.pick")
-                && let Some(input) = box_.dyn_ref::<web_sys::HtmlInputElement>()
-            {
-                input.set_checked(picked);
-            }
         }
     }
     if let Ok(bar) = by_id::<HtmlElement>("selection") {
@@ -179,7 +175,42 @@ pub(crate) fn attach(mail: &Rc<Mail>) -> Result<(), JsValue> {
         bar.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref())?;
         on_change.forget();
     }
+    attach_key(mail)?;
     attach_drag(mail)
+}
+
+/// `x` on a row (focused by Tab or the arrow of a screen reader) picks it or puts
+/// it back, as the row's box does for the mouse.
+fn attach_key(mail: &Rc<Mail>) -> Result<(), JsValue> {
+    let mail = Rc::clone(mail);
+    let on_key =
+        Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |event: web_sys::KeyboardEvent| {
+            if event.key() != "x" || event.ctrl_key() || event.meta_key() || event.alt_key() {
+                return;
+            }
+            let Some(uid) = event
+                .target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .and_then(|t| t.closest("[data-uid]").ok().flatten())
+                .and_then(|row| row.get_attribute("data-uid"))
+                .and_then(|u| u.parse::<u32>().ok())
+            else {
+                return;
+            };
+            event.prevent_default();
+            {
+                let mut selected = mail.selected.borrow_mut();
+                if !selected.remove(&uid) {
+                    selected.insert(uid);
+                }
+            }
+            mail.anchor.set(Some(uid));
+            show(&mail);
+        });
+    by_id::<HtmlElement>("rows")?
+        .add_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref())?;
+    on_key.forget();
+    Ok(())
 }
 
 fn run_on_selection(mail: &Rc<Mail>, action: Action) {
