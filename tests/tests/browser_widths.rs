@@ -169,6 +169,11 @@ async fn every_screen_fits_phone_tablet_and_desk() {
         if shown.contains("2026") || !shown.contains("Mar") || !full.contains("2026") {
             problems.push(format!("{name}: the date reads {shown:?} ({full:?})"));
         }
+        // The Inbox's unread count is in the tab's title.
+        let title = browser.client.title().await.unwrap();
+        if !title.starts_with('(') || !title.ends_with(") Postern") {
+            problems.push(format!("{name}: the title is {title:?}"));
+        }
         // The selection bar shows only while something is selected.
         if rect(&browser, "#selection").await.is_some() {
             problems.push(format!(

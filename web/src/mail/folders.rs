@@ -181,8 +181,15 @@ fn unread_shown(folder: &str) -> u32 {
         .unwrap_or(0)
 }
 
-/// Shows `count` unread messages for `folder` (nothing when zero).
+/// Shows `count` unread messages for `folder` (nothing when zero); the Inbox's
+/// count is also in the tab's title, to be seen from other tabs.
 pub(crate) fn set_unread(folder: &str, count: u32) {
+    if folder.eq_ignore_ascii_case("INBOX") {
+        crate::dom::document().set_title(&match count {
+            0 => "Postern".to_owned(),
+            n => format!("({n}) Postern"),
+        });
+    }
     let Some(button) = folder_button(folder) else {
         return;
     };
