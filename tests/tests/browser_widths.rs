@@ -197,6 +197,45 @@ async fn every_screen_fits_phone_tablet_and_desk() {
             .await
             .unwrap();
         problems.extend(screen_fits(&browser, name, "message").await);
+        if name == "phone" {
+            // One pane at a time: the message alone, and Back (the browser's) returns
+            // to the list; the list's Folders button shows the folders, and picking
+            // one returns to its list; the page's Back button works too.
+            if rect(&browser, "#rows").await.is_some() {
+                problems.push("phone: the list shows beside the message".into());
+            }
+            browser.client.back().await.unwrap();
+            browser
+                .wait_for(Duration::from_secs(10), |_| async {
+                    (rect(&browser, "#rows").await.is_some()
+                        && rect(&browser, "#reader").await.is_none())
+                    .then_some(())
+                })
+                .await
+                .expect("Back returns to the list");
+            browser.click("#pane-folders").await.unwrap();
+            browser
+                .wait_for(Duration::from_secs(10), |_| async {
+                    (rect(&browser, "#folders").await.is_some()
+                        && rect(&browser, "#rows").await.is_none())
+                    .then_some(())
+                })
+                .await
+                .expect("the folders alone");
+            problems.extend(screen_fits(&browser, name, "folders").await);
+            browser.click("#pane-back").await.unwrap();
+            browser
+                .wait_for(Duration::from_secs(10), |_| async {
+                    rect(&browser, "#rows").await.is_some().then_some(())
+                })
+                .await
+                .expect("the page's Back returns to the list");
+            browser.click("[data-uid=\"1\"]").await.unwrap();
+            browser
+                .wait_text("#reader pre.text", "Shall we meet")
+                .await
+                .unwrap();
+        }
         browser.click("[data-compose=reply]").await.unwrap();
         browser
             .wait_for(Duration::from_secs(10), |c| async move {

@@ -57,6 +57,7 @@ pub(crate) fn open(
         old.closed.set(true);
     }
     *mail.reading.borrow_mut() = None;
+    super::phone::go(mail, super::phone::Pane::Message);
     if draft.from.is_none() {
         draft.from = own_address(mail);
     }

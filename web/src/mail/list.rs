@@ -20,6 +20,7 @@ use crate::storage::mail_cache::FolderState;
 const WINDOW: u32 = 200;
 
 pub(crate) async fn open_folder(mail: &Rc<Mail>, folder: &str) -> Result<(), String> {
+    super::phone::go(mail, super::phone::Pane::List);
     // What this browser cached of the folder shows at once; the server is asked
     // what changed since.
     let cache = mail.cache.borrow().clone();

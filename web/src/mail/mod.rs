@@ -23,6 +23,7 @@ mod folder_roles;
 mod folders;
 mod list;
 mod live;
+mod phone;
 mod reader;
 mod selection;
 mod virtual_list;
@@ -88,6 +89,11 @@ pub(crate) struct Mail {
     /// The status line shows why the last message could not be opened; opening
     /// another one clears it.
     open_failed: Cell<bool>,
+    /// The pane a phone shows (wider screens show all three).
+    pane: Cell<phone::Pane>,
+    /// How many of those panes were reached by a step that made a history entry
+    /// (so Back may go through the history).
+    pane_steps: Cell<u32>,
     /// The live-update connection of the open folder.
     watcher: RefCell<Option<live::Watcher>>,
     /// Messages in the open folder, as SELECT and later changes said.
@@ -200,6 +206,8 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
         reading: RefCell::new(None),
         shown_html: RefCell::new(None),
         open_failed: Cell::new(false),
+        pane: Cell::new(phone::Pane::List),
+        pane_steps: Cell::new(0),
         watcher: RefCell::new(None),
         folder_size: Cell::new(0),
         virtual_list: RefCell::new(None),
@@ -215,6 +223,7 @@ pub fn open(imap: ImapConnection, account: Account) -> Result<(), JsValue> {
     reader::attach(&mail)?;
     actions::attach_keys(&mail)?;
     selection::attach(&mail)?;
+    phone::attach(&mail)?;
     folders::keep_counts_fresh(&mail)?;
     attach_sign_out(&mail)?;
     attach_write(&mail)?;
@@ -243,6 +252,19 @@ fn layout(account: &str, can_send: bool) -> Result<Element, JsValue> {
     buttons.push(("sign-out", "Sign out", false));
     buttons.push(("sign-out-clear", "Sign out and clear this browser", false));
     mail.append_child(panes::bar(account, "Connected", &buttons)?.as_ref())?;
+    // On a phone: back a pane (web/src/mail/phone.rs).
+    if let Some(bar) = mail.query_selector(".bar")? {
+        let back = text_element(
+            "button",
+            &[
+                ("id", "pane-back"),
+                ("type", "button"),
+                ("class", "phone-only"),
+            ],
+            "← Back",
+        )?;
+        bar.insert_before(&back, bar.first_child().as_ref())?;
+    }
     if let Some(write) = mail.query_selector("#write")? {
         write.set_attribute("aria-keyshortcuts", "c")?;
     }
@@ -250,6 +272,18 @@ fn layout(account: &str, can_send: bool) -> Result<Element, JsValue> {
 
     let list = element("section", &[("id", "list"), ("aria-label", "Messages")])?;
     list.append_child(panes::list_heading()?.as_ref())?;
+    if let Some(heading) = list.query_selector("#list-tools")? {
+        let folders = text_element(
+            "button",
+            &[
+                ("id", "pane-folders"),
+                ("type", "button"),
+                ("class", "phone-only"),
+            ],
+            "☰ Folders",
+        )?;
+        heading.insert_before(&folders, heading.first_child().as_ref())?;
+    }
     let search = element("form", &[("id", "search"), ("role", "search")])?;
     search.append_child(
         element(

@@ -33,6 +33,7 @@ pub(crate) async fn open(mail: &Rc<Mail>, uid: u32) {
         return;
     };
     *mail.reading.borrow_mut() = Some(uid);
+    super::phone::go(mail, super::phone::Pane::Message);
     // Leaving the compose form: what autosave stored in Drafts stays there.
     if let Some(compose) = mail.compose.borrow_mut().take() {
         compose.close();
