@@ -188,13 +188,7 @@ fn attach_key(mail: &Rc<Mail>) -> Result<(), JsValue> {
             if event.key() != "x" || event.ctrl_key() || event.meta_key() || event.alt_key() {
                 return;
             }
-            let Some(uid) = event
-                .target()
-                .and_then(|t| t.dyn_into::<Element>().ok())
-                .and_then(|t| t.closest("[data-uid]").ok().flatten())
-                .and_then(|row| row.get_attribute("data-uid"))
-                .and_then(|u| u.parse::<u32>().ok())
-            else {
+            let Some(uid) = row_of(&event) else {
                 return;
             };
             event.prevent_default();
@@ -235,19 +229,23 @@ fn run(mail: &Rc<Mail>, uids: Vec<u32>, action: Action) {
     });
 }
 
+/// The UID of the row an event happened in.
+fn row_of(event: &Event) -> Option<u32> {
+    event
+        .target()
+        .and_then(|t| t.dyn_into::<Element>().ok())
+        .and_then(|t| t.closest("[data-uid]").ok().flatten())
+        .and_then(|row| row.get_attribute("data-uid"))
+        .and_then(|u| u.parse::<u32>().ok())
+}
+
 /// Rows drag onto folders: the selection if the dragged row is in it, else the row.
 fn attach_drag(mail: &Rc<Mail>) -> Result<(), JsValue> {
     let rows: HtmlElement = by_id("rows")?;
     {
         let mail = Rc::clone(mail);
         let on_start = Closure::<dyn FnMut(DragEvent)>::new(move |event: DragEvent| {
-            let Some(uid) = event
-                .target()
-                .and_then(|t| t.dyn_into::<Element>().ok())
-                .and_then(|t| t.closest("[data-uid]").ok().flatten())
-                .and_then(|row| row.get_attribute("data-uid"))
-                .and_then(|u| u.parse::<u32>().ok())
-            else {
+            let Some(uid) = row_of(&event) else {
                 return;
             };
             let selected = mail.selected.borrow();
