@@ -83,36 +83,38 @@ async fn slow_and_idle_http_clients_are_cut_off() {
     let server = PosternServer::start(
         &ServerConfig::for_dovecot(&dovecot)
             .limit("header_read_timeout_secs", 1)
-            .limit("send_timeout_secs", 2)
+            .limit("send_timeout_secs", 2),
+    )
+    .unwrap();
+    // A request head that trickles in is cut off by the header timeout (without
+    // it, the read below would wait its whole 10 s and fail).
+    let mut trickle = raw(&server, b"GET / HTTP/1.1\r\n");
+    assert!(closed_within(&mut trickle, Duration::from_secs(10)));
+
+    // Three connections waiting for their request head are all there may be: a
+    // fourth is closed at once (the header timeout here is ten minutes, so only the
+    // cap can close it), while a finished request is still served.
+    let capped = PosternServer::start(
+        &ServerConfig::for_dovecot(&dovecot)
+            .limit("header_read_timeout_secs", 600)
             .limit("max_unfinished_requests", 3),
     )
     .unwrap();
-    // A request head that trickles in is cut off after the header timeout.
-    let mut trickle = raw(&server, b"GET / HTTP/1.1\r\n");
-    let started = Instant::now();
-    assert!(closed_within(&mut trickle, Duration::from_secs(10)));
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
-
-    // Three connections waiting for their request head are all there may be: a
-    // fourth is closed at once, while a finished request is still served after.
-    let waiting: Vec<TcpStream> = (0..3).map(|_| raw(&server, b"GE")).collect();
+    let waiting: Vec<TcpStream> = (0..3).map(|_| raw(&capped, b"GE")).collect();
     std::thread::sleep(Duration::from_millis(200));
-    let mut fourth = raw(&server, b"");
-    let started = Instant::now();
+    let mut fourth = raw(&capped, b"");
     assert!(closed_within(&mut fourth, Duration::from_secs(5)));
-    assert!(
-        started.elapsed() < Duration::from_millis(900),
-        "{:?}",
-        started.elapsed()
-    );
+    // Once they go, their places are free again (as soon as the server sees them
+    // close).
     drop(waiting);
-    std::thread::sleep(Duration::from_millis(1500));
-    let health = agent().get(&server.http_url("/healthz")).call().unwrap();
-    assert_eq!(health.status(), 200);
+    let served = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        agent()
+            .get(&capped.http_url("/healthz"))
+            .call()
+            .is_ok_and(|r| r.status() == 200)
+    });
+    assert!(served);
 
     // A kept-alive connection with nothing to do is closed when the next request
     // head does not come within the header timeout.
@@ -123,13 +125,7 @@ async fn slow_and_idle_http_clients_are_cut_off() {
     let mut answer = [0u8; 512];
     let n = kept.read(&mut answer).unwrap();
     assert!(String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 200"));
-    let started = Instant::now();
     assert!(closed_within(&mut kept, Duration::from_secs(10)));
-    let idle = started.elapsed();
-    assert!(
-        idle >= Duration::from_millis(500) && idle < Duration::from_secs(5),
-        "{idle:?}"
-    );
 
     // A client that asks for the bundle and stops reading is dropped once the
     // server's writes have been blocked for the send timeout.
